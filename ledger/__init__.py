@@ -1,0 +1,1 @@
+"""An event-sourced fund accounting ledger for China's public medical-insurance funds."""

@@ -1,0 +1,270 @@
+"""The ledger application: posts business documents as events on books.
+
+Posting one document is: read it, look up its id in the document registry,
+plan its postings, let every book it touches check them, and only then
+trigger the events and save the books and the document's registry entry in
+one transaction. Documents are posted in batches for speed; a document is
+never split across transactions, and one refused document never stops the
+others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from ledger.aggregates.book import Book, BookKey, book_id
+from ledger.aggregates.document import DocumentRecord, document_record_id
+from ledger.documents import Document, Entry, plan
+from ledger.errors import (
+    BookNotFoundError,
+    DuplicateConflictError,
+    LedgerError,
+    ReversalError,
+)
+from ledger.postings import postings_from_rows
+
+BATCH_SIZE_DOCUMENTS = 500
+SNAPSHOT_INTERVAL_EVENTS = 1000
+SAVE_RETRIES = 3
+
+POSTED, DUPLICATE, REJECTED = "posted", "duplicate", "rejected"
+
+
+@dataclass
+class Outcome:
+    """What happened to one document.
+
+    Attributes:
+      document_id: the business document id.
+      status: ``posted``, ``duplicate`` (same id, same content: nothing done) or ``rejected``.
+      postings: how many posting lines it wrote.
+      error: the refusal, when rejected.
+    """
+
+    document_id: str
+    status: str
+    postings: int = 0
+    error: LedgerError | None = None
+
+
+@dataclass
+class _Batch:
+    """Working state of one batch: books loaded or opened, and what to save."""
+
+    books: dict[BookKey, Book] = field(default_factory=dict)
+    touched: set[BookKey] = field(default_factory=set)
+    records: list[DocumentRecord] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def aggregates(self) -> list[object]:
+        return [self.books[key] for key in sorted(self.touched)] + list(self.records)
+
+
+class LedgerApp(Application[UUID]):
+    name = "ledger"
+    snapshotting_intervals = {Book: SNAPSHOT_INTERVAL_EVENTS}
+    env = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
+
+    # Called after every saved batch; the store sets it to the projections' catch-up.
+    after_save: Callable[[], object] | None = None
+
+    # ------------------------------------------------------------ posting
+
+    def post(self, document: Document) -> Outcome:
+        return next(iter(self.post_many([document])))
+
+    def post_many(self, documents: Iterable[Document], batch_size: int = BATCH_SIZE_DOCUMENTS) -> Iterator[Outcome]:
+        """Post documents in order, yielding one outcome per document once its batch is saved."""
+        pending: list[Document] = []
+        for document in documents:
+            if document.type in ("reversal", "year_close"):
+                # These read what earlier documents wrote, so everything before them is saved first.
+                yield from self._post_batch(pending)
+                pending = []
+                yield from self._post_batch([document])
+                continue
+            pending.append(document)
+            if len(pending) >= batch_size:
+                yield from self._post_batch(pending)
+                pending = []
+        yield from self._post_batch(pending)
+
+    def _post_batch(self, documents: Sequence[Document]) -> list[Outcome]:
+        if not documents:
+            return []
+        batch = self._prepare(documents)
+        try:
+            self.save(*batch.aggregates())
+        except IntegrityError:
+            # Another writer saved to one of these books or documents meanwhile.
+            if len(documents) == 1:
+                return [self._retry(documents[0])]
+            return [outcome for document in documents for outcome in self._post_batch([document])]
+        if self.after_save is not None:
+            self.after_save()
+        return batch.outcomes
+
+    def _retry(self, document: Document) -> Outcome:
+        for _ in range(SAVE_RETRIES):
+            batch = self._prepare([document])
+            try:
+                self.save(*batch.aggregates())
+            except IntegrityError:
+                continue
+            if self.after_save is not None:
+                self.after_save()
+            return batch.outcomes[0]
+        error = LedgerError("the books kept changing under this document; post it again", document_id=document.id)
+        return Outcome(document.id, REJECTED, error=error)
+
+    def _prepare(self, documents: Sequence[Document]) -> _Batch:
+        batch = _Batch()
+        registered = self.registered_hashes([d.id for d in documents])
+        for document in documents:
+            content_hash = document.content_hash()
+            known_hash = batch.hashes.get(document.id) or registered.get(document.id)
+            if known_hash is not None:
+                batch.outcomes.append(self._duplicate(document, content_hash, known_hash))
+                continue
+            try:
+                postings = self._apply(batch, document)
+            except LedgerError as error:
+                batch.outcomes.append(Outcome(document.id, REJECTED, error=error.for_document(document.id)))
+                continue
+            batch.hashes[document.id] = content_hash
+            batch.outcomes.append(Outcome(document.id, POSTED, postings=postings))
+        return batch
+
+    @staticmethod
+    def _duplicate(document: Document, content_hash: str, known_hash: str) -> Outcome:
+        if content_hash == known_hash:
+            return Outcome(document.id, DUPLICATE)
+        error = DuplicateConflictError(
+            "was posted before with different content; a posted document is never edited, "
+            "post a reversal and a new document instead",
+            document_id=document.id,
+            field="id",
+        )
+        return Outcome(document.id, REJECTED, error=error)
+
+    def _apply(self, batch: _Batch, document: Document) -> int:
+        """Check every entry against its book, then record them all; return the number of postings."""
+        original: DocumentRecord | None = None
+        if document.type == "reversal":
+            original, entries = self._plan_reversal(document)
+        elif document.type == "year_close":
+            entries = self._plan_year_close(batch, document)
+        else:
+            entries = plan(document)
+        books = [self._book(batch, entry.book) for entry in entries]
+        for book, entry in zip(books, entries):
+            errors = book.check(entry.event_class, entry.effective_date or document.date, entry.postings)
+            if errors:
+                raise errors[0].for_document(document.id)
+        references: list[list[object]] = []
+        for book, entry in zip(books, entries):
+            if entry.postings or entry.event_class is Book.YearClosed:
+                book.record(
+                    entry.event_class,
+                    document_id=document.id,
+                    effective_date=entry.effective_date or document.date,
+                    actor=document.actor,
+                    postings=entry.postings,
+                    **dict(entry.extra or {}),
+                )
+                references.append([book.id.hex, book.version])
+            batch.touched.add(entry.book)
+        record = DocumentRecord.register(document.id, document.type, document.content_hash(), references)
+        batch.records.append(record)
+        if original is not None:
+            original.mark_reversed(document.id)
+            batch.records.append(original)
+        return sum(len(entry.postings) for entry in entries)
+
+    def _book(self, batch: _Batch, key: BookKey) -> Book:
+        book = batch.books.get(key)
+        if book is None:
+            try:
+                book = self.repository.get(book_id(key))
+            except AggregateNotFoundError:
+                book = Book.open(key)
+            batch.books[key] = book
+        return book
+
+    def _plan_reversal(self, document: Document) -> tuple[DocumentRecord, list[Entry]]:
+        reverses = document["reverses"]
+        try:
+            original: DocumentRecord = self.repository.get(document_record_id(reverses))
+        except AggregateNotFoundError:
+            raise ReversalError(f"there is no posted document {reverses} to reverse", field="reverses") from None
+        if original.reversed_by is not None:
+            raise ReversalError(f"{reverses} was already reversed by {original.reversed_by}", field="reverses")
+        if original.document_type in ("reversal", "year_close"):
+            raise ReversalError(
+                f"{reverses} is a {original.document_type.replace('_', ' ')}, which cannot be reversed", field="reverses"
+            )
+        entries = []
+        for book_hex, version in original.entries:
+            (event,) = self.events.get(UUID(book_hex), gt=int(version) - 1, lte=int(version))
+            book: Book = self.repository.get(UUID(book_hex))
+            mirrored = tuple(p.mirrored() for p in postings_from_rows(event.postings))
+            entries.append(Entry(book.key, Book.DocumentReversed, mirrored, extra={"reverses": reverses}))
+        return original, entries
+
+    def _plan_year_close(self, batch: _Batch, document: Document) -> list[Entry]:
+        """Close income and expense into 3001 and carry every balance into next year's book."""
+        key = BookKey(document["region"], document["scheme"], document["year"])
+        try:
+            book: Book = self.repository.get(book_id(key))
+        except AggregateNotFoundError:
+            raise BookNotFoundError(f"there is no {key} book to close", field="year") from None
+        batch.books[key] = book
+        closing = book.closing_postings()
+        carried = book.carried_balances(closing)
+        next_key = BookKey(key.region, key.scheme, key.year + 1)
+        return [
+            Entry(key, Book.YearClosed, closing),
+            Entry(next_key, Book.BalancesCarriedForward, carried, date(key.year + 1, 1, 1), {"from_year": key.year}),
+        ]
+
+    # ------------------------------------------------------------ reading
+
+    def registered_hashes(self, document_ids: Sequence[str]) -> dict[str, str]:
+        """Content hashes of the documents among these that are already posted: one query, no replay."""
+        if not document_ids:
+            return {}
+        by_record_id = {document_record_id(d): d for d in document_ids}
+        record_cls = self.recorder.events_record_cls  # type: ignore[attr-defined]
+        with self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            rows = (
+                session.query(record_cls)
+                .filter(record_cls.originator_id.in_(list(by_record_id)))
+                .filter(record_cls.originator_version == DocumentRecord.INITIAL_VERSION)
+                .all()
+            )
+            stored = [StoredEvent(r.originator_id, r.originator_version, r.topic, bytes(r.state)) for r in rows]
+        hashes = {}
+        for stored_event in stored:
+            event = self.mapper.to_domain_event(stored_event)
+            hashes[event.document_id] = event.content_hash
+        return hashes
+
+    def book(self, key: BookKey) -> Book:
+        """Replay one book from its events (and snapshot): the auditor's independent figure."""
+        return self.repository.get(book_id(key))
+
+    def replay_book(self, identifier: UUID) -> Book:
+        """Replay a book from its first event, ignoring snapshots and the cache."""
+        book = None
+        for event in self.events.get(identifier):
+            book = event.mutate(book)
+        if book is None:
+            raise BookNotFoundError(f"no events for book {identifier}")
+        return book

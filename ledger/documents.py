@@ -1,0 +1,471 @@
+"""Business documents: reading, validating and turning them into postings.
+
+A document is a flat record (one JSON object per line, or one CSV row) with an
+``id``, a ``type`` and the fields of its type. Reading checks every field and
+refuses unknown ones; planning turns a valid document into the postings of
+each book it touches, following the standard entries of DOMAIN.md §2. Both
+are pure: no clock, no store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
+
+from ledger import accounts as chart
+from ledger.aggregates.book import Book, BookKey
+from ledger.errors import (
+    AdministrativeCostError,
+    DocumentFormatError,
+    FenPrecisionError,
+    LedgerError,
+    NonPositiveAmountError,
+    TierError,
+)
+from ledger.money import MoneyFormatError, parse_yuan
+from ledger.postings import Posting
+from ledger.regions import is_region_code, municipality_of
+
+MAXIMUM_ID_LENGTH = 64
+MAXIMUM_TEXT_LENGTH = 500
+MAXIMUM_JOURNAL_LINES = 200
+ADJUSTMENT_SCHEME = "adjustment"
+
+# Words that mark an expense as the agency's running costs, which the fund may
+# not pay (seed 000 §九; DOMAIN.md §2): they are a fiscal budget line.
+ADMINISTRATIVE_PURPOSES = frozenset(
+    {"administration", "administrative", "running costs", "工作经费", "管理费", "经办经费", "办公经费"}
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One validated business document.
+
+    Attributes:
+      id: the business document id, unique across the ledger.
+      type: one of ``DOCUMENT_TYPES``.
+      date: the effective (business) date.
+      actor: who posts it; not part of its content.
+      fields: the type's fields, normalised (money in fen, tiers as ints).
+    """
+
+    id: str
+    type: str
+    date: date
+    actor: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def canonical(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "date": self.date.isoformat(), **self.fields}
+
+    def content_hash(self) -> str:
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+
+class Entry(NamedTuple):
+    """The postings one document makes in one book.
+
+    Attributes:
+      book: the book written to.
+      event_class: the kind of event that records it.
+      postings: the lines, balanced within the book.
+      effective_date: when it differs from the document's (a carryover opens on 1 January).
+      extra: further event attributes (``reverses``, ``from_year``).
+    """
+
+    book: BookKey
+    event_class: type[Book.Posted]
+    postings: tuple[Posting, ...]
+    effective_date: date | None = None
+    extra: Mapping[str, Any] | None = None
+
+
+# ---------------------------------------------------------------- field readers
+
+
+def _text(document_id: str, name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise DocumentFormatError("must be non-empty text", document_id=document_id, field=name)
+    if len(value) > MAXIMUM_TEXT_LENGTH:
+        raise DocumentFormatError(f"is longer than {MAXIMUM_TEXT_LENGTH} characters", document_id=document_id, field=name)
+    return value.strip()
+
+
+def _region(document_id: str, name: str, value: Any) -> str:
+    text = str(value).strip()
+    if not is_region_code(text):
+        raise DocumentFormatError(
+            f"{value!r} is not a six-digit administrative region code (e.g. 500101)", document_id=document_id, field=name
+        )
+    return text
+
+
+def _choice(options: Mapping[str, str] | frozenset[str] | tuple[str, ...]) -> Callable[[str, str, Any], str]:
+    def read(document_id: str, name: str, value: Any) -> str:
+        text = str(value).strip()
+        if text not in options:
+            raise DocumentFormatError(
+                f"{value!r} is not one of {', '.join(sorted(options))}", document_id=document_id, field=name
+            )
+        return text
+
+    return read
+
+
+def _bank_account(document_id: str, name: str, value: Any) -> str:
+    text = str(value).strip()
+    code = chart.BANK_ACCOUNT_NAMES.get(text, text)
+    if code not in chart.BANK_ACCOUNTS:
+        raise DocumentFormatError(
+            f"{value!r} is not a bank account: use {', '.join(chart.BANK_ACCOUNT_NAMES)} or 1001–1005",
+            document_id=document_id,
+            field=name,
+        )
+    return code
+
+
+def _tier(document_id: str, name: str, value: Any) -> int:
+    if str(value).strip() in ("1", "2"):
+        return int(str(value).strip())
+    raise DocumentFormatError(f"{value!r} is not a tier: use 1 or 2", document_id=document_id, field=name)
+
+
+def _year(document_id: str, name: str, value: Any) -> int:
+    text = str(value).strip()
+    if not re.fullmatch(r"(19|20|21)[0-9]{2}", text):
+        raise DocumentFormatError(f"{value!r} is not a year such as 2012", document_id=document_id, field=name)
+    return int(text)
+
+
+def _count(document_id: str, name: str, value: Any) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) <= 0:
+        raise DocumentFormatError(f"{value!r} is not a positive whole number", document_id=document_id, field=name)
+    return int(text)
+
+
+def _amount(document_id: str, name: str, value: Any) -> int:
+    try:
+        amount_fen = parse_yuan(value)
+    except MoneyFormatError as error:
+        rule = FenPrecisionError if "fen" in str(error) else DocumentFormatError
+        raise rule(str(error), document_id=document_id, field=name) from None
+    if amount_fen <= 0:
+        raise NonPositiveAmountError(
+            f"{value!r} is not a positive amount; to take money back, post a refund, recovery or reversal",
+            document_id=document_id,
+            field=name,
+        )
+    return amount_fen
+
+
+def _document_id(document_id: str, name: str, value: Any) -> str:
+    text = _text(document_id, name, value)
+    if len(text) > MAXIMUM_ID_LENGTH or any(ord(c) < 32 for c in text):
+        raise DocumentFormatError(
+            f"a document id is at most {MAXIMUM_ID_LENGTH} printable characters", document_id=document_id, field=name
+        )
+    return text
+
+
+def _journal_postings(document_id: str, name: str, value: Any) -> list[list[Any]]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise DocumentFormatError("must be a JSON list of lines", document_id=document_id, field=name) from None
+    if not isinstance(value, list) or not value or len(value) > MAXIMUM_JOURNAL_LINES:
+        raise DocumentFormatError(
+            f"must be a list of 1 to {MAXIMUM_JOURNAL_LINES} lines", document_id=document_id, field=name
+        )
+    rows: list[list[Any]] = []
+    for number, line in enumerate(value, start=1):
+        where = f"{name}[{number}]"
+        if not isinstance(line, dict) or set(line) - {"account", "tier", "debit", "credit"}:
+            raise DocumentFormatError(
+                "each line is {account, tier?, debit | credit}", document_id=document_id, field=where
+            )
+        if ("debit" in line) == ("credit" in line):
+            raise DocumentFormatError("give exactly one of debit or credit", document_id=document_id, field=where)
+        account = str(line.get("account", "")).strip()
+        tier = _tier(document_id, where + ".tier", line["tier"]) if line.get("tier") not in (None, "", 0, "0") else 0
+        if "debit" in line:
+            amount_fen = _amount(document_id, where + ".debit", line["debit"])
+        else:
+            amount_fen = -_amount(document_id, where + ".credit", line["credit"])
+        rows.append([account, tier, amount_fen])
+    return rows
+
+
+FieldReader = Callable[[str, str, Any], Any]
+
+_COMMON: dict[str, FieldReader] = {"region": _region, "scheme": _choice(chart.SCHEMES), "amount": _amount}
+_MEMO: dict[str, FieldReader] = {"memo": _text}
+
+# type -> (required fields, optional fields)
+SPECS: dict[str, tuple[dict[str, FieldReader], dict[str, FieldReader]]] = {
+    "contribution": (
+        _COMMON,
+        {
+            "tier": _tier,
+            "payer": _choice(chart.CONTRIBUTION_PAYERS),
+            "into": _choice(("income", "fiscal", "treasury", "1002", "1003", "1005")),
+            "persons": _count,
+            **_MEMO,
+        },
+    ),
+    "subsidy": ({**_COMMON, "level": _choice(chart.SUBSIDY_LEVELS)}, {"tier": _tier, "persons": _count, **_MEMO}),
+    "transfer": ({**_COMMON, "from": _bank_account, "to": _bank_account}, dict(_MEMO)),
+    "claim": (
+        {**_COMMON, "category": _choice(chart.CLAIM_CATEGORIES)},
+        {"tier": _tier, "from": _bank_account, "purpose": _text, "persons": _count, **_MEMO},
+    ),
+    "assistance": (
+        {"region": _region, "amount": _amount, "category": _choice(chart.ASSISTANCE_CATEGORIES)},
+        {"scheme": _choice(("assistance",)), "from": _bank_account, "purpose": _text, "persons": _count, **_MEMO},
+    ),
+    "sponsorship": ({"region": _region, "amount": _amount, "tier": _tier}, {"persons": _count, **_MEMO}),
+    "remittance": (
+        {"region": _region, "amount": _amount},
+        {"scheme": _choice(("resident", "worker")), "tier": _tier, "municipality": _region, **_MEMO},
+    ),
+    "grant": (
+        {"region": _region, "amount": _amount},
+        {"scheme": _choice(("resident", "worker")), "tier": _tier, "municipality": _region, **_MEMO},
+    ),
+    "interest": (_COMMON, {"account": _bank_account, "tier": _tier, **_MEMO}),
+    "refund": (
+        {**_COMMON, "original_year": _year},
+        {"tier": _tier, "payer": _choice(chart.CONTRIBUTION_PAYERS), "from": _bank_account, **_MEMO},
+    ),
+    "recovery": (
+        {**_COMMON, "original_year": _year, "category": _choice(chart.CLAIM_CATEGORIES)},
+        {"tier": _tier, **_MEMO},
+    ),
+    "reversal": ({"reverses": _document_id}, dict(_MEMO)),
+    "journal": (
+        {"region": _region, "scheme": _choice(chart.SCHEMES), "purpose": _text, "postings": _journal_postings},
+        dict(_MEMO),
+    ),
+    "year_close": ({"region": _region, "scheme": _choice(chart.SCHEMES), "year": _year}, dict(_MEMO)),
+}
+DOCUMENT_TYPES = tuple(SPECS)
+ENVELOPE = frozenset({"id", "type", "date", "actor"})
+
+
+def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Document:
+    """Validate one raw record; raise a ``LedgerError`` naming the first bad field."""
+    raw = {k: v for k, v in raw.items() if v is not None and v != ""}
+    document_id = _document_id("(no id)", "id", raw.get("id", ""))
+    kind = _choice(DOCUMENT_TYPES)(document_id, "type", raw.get("type", ""))
+    required, optional = SPECS[kind]
+    unknown = sorted(set(raw) - ENVELOPE - set(required) - set(optional))
+    if unknown:
+        raise DocumentFormatError(
+            f"is not a field of a {kind} document (fields: {', '.join([*required, *optional])})",
+            document_id=document_id,
+            field=unknown[0],
+        )
+    fields: dict[str, Any] = {}
+    for name, reader in required.items():
+        if name not in raw:
+            raise DocumentFormatError(f"is required for a {kind} document", document_id=document_id, field=name)
+        fields[name] = reader(document_id, name, raw[name])
+    for name, reader in optional.items():
+        if name in raw:
+            fields[name] = reader(document_id, name, raw[name])
+    effective = _effective_date(document_id, kind, raw, fields)
+    actor = _text(document_id, "actor", raw["actor"]) if "actor" in raw else default_actor
+    purpose = fields.get("purpose", "")
+    if purpose.lower() in ADMINISTRATIVE_PURPOSES:
+        raise AdministrativeCostError(
+            f"'{purpose}' is the agency's running cost, a fiscal budget line; the fund may not pay it",
+            document_id=document_id,
+            field="purpose",
+        )
+    return Document(id=document_id, type=kind, date=effective, actor=actor, fields=fields)
+
+
+def _effective_date(document_id: str, kind: str, raw: Mapping[str, Any], fields: Mapping[str, Any]) -> date:
+    if "date" not in raw:
+        if kind == "year_close":
+            return date(fields["year"], 12, 31)
+        raise DocumentFormatError(f"is required for a {kind} document", document_id=document_id, field="date")
+    try:
+        return date.fromisoformat(str(raw["date"]).strip())
+    except ValueError:
+        raise DocumentFormatError(
+            f"{raw['date']!r} is not a date written YYYY-MM-DD", document_id=document_id, field="date"
+        ) from None
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan(document: Document) -> list[Entry]:
+    """The postings a document makes in each book (reversals and year closes need the store)."""
+    planner = _PLANNERS.get(document.type)
+    if planner is None:
+        raise LedgerError(f"{document.type} documents are planned by the application", document_id=document.id)
+    entries = planner(document)
+    if "tier" in document.fields and not any(e.book.scheme == chart.TIERED_SCHEME for e in entries):
+        raise TierError("only resident books keep tiers; leave the tier out", document_id=document.id, field="tier")
+    return entries
+
+
+def _book(document: Document, scheme: str | None = None, region: str | None = None) -> BookKey:
+    return BookKey(region or document["region"], scheme or document["scheme"], document.date.year)
+
+
+def _pair(book: BookKey, debit: str, credit: str, amount_fen: int, tier: int) -> tuple[Posting, ...]:
+    """A two-line entry; the tier goes only on the accounts that take one."""
+    return (
+        Posting(debit, _line_tier(book, debit, tier), amount_fen),
+        Posting(credit, _line_tier(book, credit, tier), -amount_fen),
+    )
+
+
+def _line_tier(book: BookKey, account: str, tier: int) -> int:
+    leaf = chart.CHART.get(account)
+    if leaf is None or not chart.takes_tier(book.scheme, leaf):
+        return 0
+    return tier
+
+
+def _plan_contribution(d: Document) -> list[Entry]:
+    book = _book(d)
+    into = chart.BANK_ACCOUNT_NAMES.get(d.get("into", "income"), d.get("into", "income"))
+    income = chart.CONTRIBUTION_PAYERS[d.get("payer", "individual")]
+    return [Entry(book, Book.ContributionReceived, _pair(book, into, income, d["amount"], d.get("tier", 0)))]
+
+
+def _plan_subsidy(d: Document) -> list[Entry]:
+    book = _book(d)
+    income = chart.SUBSIDY_LEVELS[d["level"]]
+    postings = _pair(book, chart.FISCAL_ACCOUNT, income, d["amount"], d.get("tier", 0))
+    return [Entry(book, Book.SubsidyAllocated, postings)]
+
+
+def _plan_transfer(d: Document) -> list[Entry]:
+    book = _book(d)
+    return [Entry(book, Book.TransferMade, _pair(book, d["to"], d["from"], d["amount"], 0))]
+
+
+def _plan_claim(d: Document) -> list[Entry]:
+    book = _book(d)
+    expense = chart.CLAIM_CATEGORIES[d["category"]]
+    paid_from = d.get("from", chart.PAYMENT_ACCOUNT)
+    return [Entry(book, Book.ClaimPaid, _pair(book, expense, paid_from, d["amount"], d.get("tier", 0)))]
+
+
+def _plan_assistance(d: Document) -> list[Entry]:
+    book = _book(d, scheme="assistance")
+    expense = chart.ASSISTANCE_CATEGORIES[d["category"]]
+    paid_from = d.get("from", chart.PAYMENT_ACCOUNT)
+    return [Entry(book, Book.AssistanceDisbursed, _pair(book, expense, paid_from, d["amount"], 0))]
+
+
+def _plan_sponsorship(d: Document) -> list[Entry]:
+    """The assistance 专账 pays the premium straight into the resident fund's fiscal account."""
+    assistance = _book(d, scheme="assistance")
+    resident = _book(d, scheme="resident")
+    return [
+        Entry(assistance, Book.PremiumSponsored, _pair(assistance, chart.SPONSORSHIP_EXPENSE, chart.FISCAL_ACCOUNT, d["amount"], 0)),
+        Entry(
+            resident,
+            Book.PremiumSponsored,
+            _pair(resident, chart.FISCAL_ACCOUNT, chart.SPONSORED_CONTRIBUTION, d["amount"], d["tier"]),
+        ),
+    ]
+
+
+def _adjustment_book(d: Document) -> BookKey:
+    return BookKey(d.get("municipality", municipality_of(d["region"])), ADJUSTMENT_SCHEME, d.date.year)
+
+
+def _plan_remittance(d: Document) -> list[Entry]:
+    district = _book(d, scheme=d.get("scheme", "resident"))
+    city = _adjustment_book(d)
+    tier = d.get("tier", 0)
+    return [
+        Entry(district, Book.AdjustmentRemitted, _pair(district, "5301", chart.FISCAL_ACCOUNT, d["amount"], tier)),
+        Entry(city, Book.AdjustmentRemitted, _pair(city, chart.FISCAL_ACCOUNT, "4402", d["amount"], 0)),
+    ]
+
+
+def _plan_grant(d: Document) -> list[Entry]:
+    district = _book(d, scheme=d.get("scheme", "resident"))
+    city = _adjustment_book(d)
+    tier = d.get("tier", 0)
+    return [
+        Entry(city, Book.AdjustmentGranted, _pair(city, "5302", chart.FISCAL_ACCOUNT, d["amount"], 0)),
+        Entry(district, Book.AdjustmentGranted, _pair(district, chart.FISCAL_ACCOUNT, "4401", d["amount"], tier)),
+    ]
+
+
+def _plan_interest(d: Document) -> list[Entry]:
+    book = _book(d)
+    account = d.get("account", chart.FISCAL_ACCOUNT)
+    return [Entry(book, Book.InterestEarned, _pair(book, account, "4201", d["amount"], d.get("tier", 0)))]
+
+
+def _prior_year(d: Document) -> bool:
+    if d["original_year"] > d.date.year:
+        raise DocumentFormatError(
+            f"{d['original_year']} is after the document's own year {d.date.year}", document_id=d.id, field="original_year"
+        )
+    return d["original_year"] < d.date.year
+
+
+def _plan_refund(d: Document) -> list[Entry]:
+    """This year's contribution comes off its income line; an earlier year's is 其他支出 5401."""
+    book = _book(d)
+    debit = "5401" if _prior_year(d) else chart.CONTRIBUTION_PAYERS[d.get("payer", "individual")]
+    paid_from = d.get("from", chart.INCOME_ACCOUNT)
+    return [Entry(book, Book.RefundPaid, _pair(book, debit, paid_from, d["amount"], d.get("tier", 0)))]
+
+
+def _plan_recovery(d: Document) -> list[Entry]:
+    """This year's benefit comes back off its expense line; an earlier year's is 其他收入 4501."""
+    book = _book(d)
+    if _prior_year(d):
+        postings = _pair(book, chart.FISCAL_ACCOUNT, "4501", d["amount"], d.get("tier", 0))
+    else:
+        expense = chart.CLAIM_CATEGORIES[d["category"]]
+        postings = _pair(book, chart.PAYMENT_ACCOUNT, expense, d["amount"], d.get("tier", 0))
+    return [Entry(book, Book.RecoveryReceived, postings)]
+
+
+def _plan_journal(d: Document) -> list[Entry]:
+    book = _book(d)
+    postings = tuple(Posting(account, tier, amount_fen) for account, tier, amount_fen in d["postings"])
+    return [Entry(book, Book.JournalPosted, postings)]
+
+
+_PLANNERS: dict[str, Callable[[Document], list[Entry]]] = {
+    "contribution": _plan_contribution,
+    "subsidy": _plan_subsidy,
+    "transfer": _plan_transfer,
+    "claim": _plan_claim,
+    "assistance": _plan_assistance,
+    "sponsorship": _plan_sponsorship,
+    "remittance": _plan_remittance,
+    "grant": _plan_grant,
+    "interest": _plan_interest,
+    "refund": _plan_refund,
+    "recovery": _plan_recovery,
+    "journal": _plan_journal,
+}

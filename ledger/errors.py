@@ -1,0 +1,120 @@
+"""One specific exception per broken rule, under one ``LedgerError``.
+
+Every message names the document, the field and the rule, in words a fund
+accountant uses, because the accountant is the one who has to act on it.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every refusal the ledger makes."""
+
+    rule = "ledger rule"
+
+    def __init__(self, message: str, *, document_id: str | None = None, field: str | None = None):
+        self.document_id = document_id
+        self.field = field
+        self.message = message
+        super().__init__(self.describe())
+
+    def for_document(self, document_id: str) -> "LedgerError":
+        """Name the document, when the check that raised did not know it."""
+        if self.document_id is None:
+            self.document_id = document_id
+            self.args = (self.describe(),)
+        return self
+
+    def describe(self) -> str:
+        parts = []
+        if self.document_id:
+            parts.append(f"document {self.document_id}")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        where = ", ".join(parts)
+        prefix = f"{where}: " if where else ""
+        return f"{prefix}{self.message} [{self.rule}]"
+
+
+class DocumentFormatError(LedgerError):
+    """A document is missing a field, has an unknown type or an unreadable value."""
+
+    rule = "document format"
+
+
+class NonPositiveAmountError(LedgerError):
+    """Every amount in a business document must be greater than zero."""
+
+    rule = "amounts must be positive"
+
+
+class FenPrecisionError(LedgerError):
+    """Money is kept in whole fen; an amount had a fraction of a fen."""
+
+    rule = "amounts in whole fen"
+
+
+class UnbalancedEntryError(LedgerError):
+    """Debits and credits of a book's postings did not agree."""
+
+    rule = "debits equal credits"
+
+
+class UnknownAccountError(LedgerError):
+    """A posting named an account outside the chart of accounts for the scheme."""
+
+    rule = "chart of accounts (财会〔2017〕28号)"
+
+
+class TierError(LedgerError):
+    """A resident book's income, expense or fund balance posting had no tier, or a tier where none belongs."""
+
+    rule = "tiers accounted separately (不同筹资水平要分别列账核算)"
+
+
+class AccountOverdrawnError(LedgerError):
+    """A bank account (1001–1005) would go below zero."""
+
+    rule = "bank accounts never below zero"
+
+
+class AccountFlowError(LedgerError):
+    """Money moved through the fund's bank accounts against 收支两条线."""
+
+    rule = "account flow (财社〔2017〕144号 第39–42条)"
+
+
+class PeriodClosedError(LedgerError):
+    """A posting was dated in a year whose book is closed."""
+
+    rule = "closed period"
+
+
+class DateOutsideBookError(LedgerError):
+    """A posting's effective date falls outside its book's fiscal year."""
+
+    rule = "effective date within the book's fiscal year"
+
+
+class AdministrativeCostError(LedgerError):
+    """The fund pays no administrative costs (不得从基金中提取工作经费)."""
+
+    rule = "no administrative costs from the fund (seed 000 §九)"
+
+
+class DuplicateConflictError(LedgerError):
+    """A document id was posted before with different content."""
+
+    rule = "one document id, one content"
+
+
+class ReversalError(LedgerError):
+    """A reversal pointed at a missing document, or at one already reversed."""
+
+    rule = "a document can be reversed once"
+
+
+class BookNotFoundError(LedgerError):
+    """A document needed a book that does not exist yet (for example, a year close of an empty year)."""
+
+    rule = "book must exist"

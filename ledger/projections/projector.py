@@ -1,0 +1,210 @@
+"""Folds the notification log into the projection tables, exactly once.
+
+Catch-up pulls pages of notifications after the tracked position, folds each
+page into per-row deltas in memory and writes the deltas and the new position
+in one transaction. The position is advanced with a compare-and-set, so two
+projectors racing on one store never apply a page twice. This works the same
+on SQLite and PostgreSQL: no subscription is needed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ledger.accounts import FISCAL_ACCOUNT
+from ledger.aggregates.book import Book
+from ledger.application import LedgerApp
+from ledger.postings import postings_from_rows
+from ledger.projections import tables
+from ledger.regions import municipality_of
+
+PAGE_SIZE_NOTIFICATIONS = 2000
+PROJECTION_NAME = "ledger_projections"
+BOOK_TOPIC_PREFIX = get_topic(Book) + "."
+
+
+@dataclass
+class _Deltas:
+    """What one page of events changes, keyed by projection row."""
+
+    opened: list[dict[str, object]] = field(default_factory=list)
+    events: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    closed: set[str] = field(default_factory=set)
+    balances: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
+    fiscal: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
+
+    def add_posting(self, book_hex: str, account: str, tier: int, amount_fen: int) -> None:
+        row = self.balances.setdefault((book_hex, account, tier), [0, 0])
+        if amount_fen > 0:
+            row[0] += amount_fen
+        else:
+            row[1] -= amount_fen
+
+    def add_fiscal(self, key: tuple[str, str, int], amount_fen: int, brought_forward: bool) -> None:
+        row = self.fiscal.setdefault(key, [0, 0, 0])  # opening, receipts, payments
+        if brought_forward:
+            row[0] += amount_fen
+        elif amount_fen > 0:
+            row[1] += amount_fen
+        else:
+            row[2] -= amount_fen
+
+
+class Projector:
+    def __init__(self, app: LedgerApp, engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+        self._book_keys: dict[str, tuple[str, str, int]] = {}
+
+    def create_tables(self) -> None:
+        tables.metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            exists = connection.execute(
+                select(tables.tracking.c.name).where(tables.tracking.c.name == PROJECTION_NAME)
+            ).first()
+            if exists is None:
+                connection.execute(tables.tracking.insert().values(name=PROJECTION_NAME, notification_id=0))
+
+    def drop_tables(self) -> None:
+        tables.metadata.drop_all(self.engine)
+        self._book_keys.clear()
+
+    def position(self) -> int:
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(tables.tracking.c.notification_id).where(tables.tracking.c.name == PROJECTION_NAME)
+            ).scalar()
+        return int(value or 0)
+
+    def log_head(self) -> int:
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def catch_up(self) -> int:
+        """Apply every notification after the tracked position; return how many events were applied."""
+        applied = 0
+        while True:
+            position = self.position()
+            notifications = self.app.recorder.select_notifications(
+                start=position, limit=PAGE_SIZE_NOTIFICATIONS, inclusive_of_start=False
+            )
+            if not notifications:
+                return applied
+            try:
+                self._apply_page(position, notifications)
+            except _PositionMoved:
+                continue
+            applied += len(notifications)
+
+    def rebuild(self) -> int:
+        self.drop_tables()
+        self.create_tables()
+        return self.catch_up()
+
+    def _apply_page(self, position: int, notifications: list[Notification]) -> None:
+        deltas = _Deltas()
+        for notification in notifications:
+            if notification.topic.startswith(BOOK_TOPIC_PREFIX):
+                self._fold(deltas, self.app.mapper.to_domain_event(notification))
+        with self.engine.begin() as connection:
+            self._write(connection, deltas)
+            moved = connection.execute(
+                update(tables.tracking)
+                .where(tables.tracking.c.name == PROJECTION_NAME)
+                .where(tables.tracking.c.notification_id == position)
+                .values(notification_id=notifications[-1].id)
+            )
+            if moved.rowcount != 1:
+                # Another projector applied this page first; roll back and read again.
+                raise _PositionMoved()
+
+    def _fold(self, deltas: _Deltas, event: DomainEventProtocol) -> None:
+        book_hex = event.originator_id.hex
+        if isinstance(event, Book.Opened):
+            deltas.opened.append(
+                {
+                    "book_id": book_hex,
+                    "region": event.region,
+                    "scheme": event.scheme,
+                    "year": event.year,
+                    "municipality": event.municipality,
+                    "closed": False,
+                    "events": 0,
+                }
+            )
+            self._book_keys[book_hex] = (event.region, event.scheme, event.year)
+        deltas.events[book_hex] += 1
+        if not isinstance(event, Book.Posted):
+            return
+        if isinstance(event, Book.YearClosed):
+            deltas.closed.add(book_hex)
+        brought_forward = isinstance(event, Book.BalancesCarriedForward)
+        for posting in postings_from_rows(event.postings):
+            deltas.add_posting(book_hex, posting.account, posting.tier, posting.amount_fen)
+            if posting.account == FISCAL_ACCOUNT:
+                deltas.add_fiscal(self._book_key(book_hex), posting.amount_fen, brought_forward)
+
+    def _book_key(self, book_hex: str) -> tuple[str, str, int]:
+        key = self._book_keys.get(book_hex)
+        if key is None:
+            with self.engine.connect() as connection:
+                row = connection.execute(
+                    select(tables.books.c.region, tables.books.c.scheme, tables.books.c.year).where(
+                        tables.books.c.book_id == book_hex
+                    )
+                ).one()
+            key = self._book_keys[book_hex] = (row.region, row.scheme, row.year)
+        return key
+
+    def _write(self, connection: Connection, deltas: _Deltas) -> None:
+        if deltas.opened:
+            connection.execute(tables.books.insert(), deltas.opened)
+        for book_hex, count in deltas.events.items():
+            values: dict[str, object] = {"events": tables.books.c.events + count}
+            if book_hex in deltas.closed:
+                values["closed"] = True
+            connection.execute(update(tables.books).where(tables.books.c.book_id == book_hex).values(**values))
+        rows = [
+            {"book_id": b, "account": a, "tier": t, "debit_fen": d, "credit_fen": c, "balance_fen": d - c}
+            for (b, a, t), (d, c) in deltas.balances.items()
+        ]
+        _upsert_adding(connection, tables.balances, rows, ("debit_fen", "credit_fen", "balance_fen"))
+        rows = [
+            {
+                "region": r,
+                "scheme": s,
+                "year": y,
+                "municipality": municipality_of(r),
+                "opening_fen": o,
+                "receipts_fen": i,
+                "payments_fen": p,
+                "closing_fen": o + i - p,
+            }
+            for (r, s, y), (o, i, p) in deltas.fiscal.items()
+        ]
+        _upsert_adding(connection, tables.fiscal_accounts, rows, ("opening_fen", "receipts_fen", "payments_fen", "closing_fen"))
+
+
+class _PositionMoved(Exception):
+    pass
+
+
+def _upsert_adding(connection: Connection, table: Table, rows: list[dict[str, object]], summed: Iterable[str]) -> None:
+    """Insert rows, or add their figures to the rows already there: one statement per page."""
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: table.c[name] + statement.excluded[name] for name in summed},
+    )
+    connection.execute(statement, rows)

@@ -1,0 +1,70 @@
+"""Opening a ledger on a database URL: the application, its projections and its checks.
+
+SQLite is the embedded default (a file in the current folder); a
+``postgresql+psycopg2://`` URL uses PostgreSQL. The backend is chosen by the
+environment handed to the ``eventsourcing`` application, never by an ``if``
+in domain code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import Engine, event
+
+from ledger.application import LedgerApp, Outcome
+from ledger.documents import Document
+from ledger.projections import Projector
+
+DEFAULT_URL = "sqlite:///ledger.db"
+URL_VARIABLE = "LEDGER_DB"
+
+
+def resolve_url(url: str | None = None) -> str:
+    return url or os.environ.get(URL_VARIABLE) or DEFAULT_URL
+
+
+class Ledger:
+    """The ledger on one store: post documents, keep projections current, read and verify."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        self.app = LedgerApp(
+            env={
+                "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+                "SQLALCHEMY_URL": self.url,
+            }
+        )
+        self.engine: Engine = self.app.recorder.datastore.engine  # type: ignore[attr-defined]
+        if self.engine.dialect.name == "sqlite":
+            _wait_for_sqlite_locks(self.engine)
+        self.projector = Projector(self.app, self.engine)
+        self.projector.create_tables()
+        self.app.after_save = self.projector.catch_up
+
+    def post(self, documents: Iterable[Document]) -> Iterator[Outcome]:
+        """Post documents; projections are brought up to date after every saved batch."""
+        return self.app.post_many(documents)
+
+    def post_one(self, document: Document) -> Outcome:
+        (outcome,) = list(self.post([document]))
+        return outcome
+
+    def close(self) -> None:
+        self.app.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _wait_for_sqlite_locks(engine: Engine) -> None:
+    """Let a second process wait for the writer instead of failing at once."""
+
+    @event.listens_for(engine, "connect")
+    def _set_busy_timeout(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.execute("PRAGMA busy_timeout = 30000")
