@@ -61,3 +61,22 @@ def format_yuan_grouped(amount_fen: Fen) -> str:
     sign = "-" if amount_fen < 0 else ""
     whole, fen = divmod(abs(amount_fen), FEN_PER_YUAN)
     return f"{sign}{whole:,}.{fen:02d}"
+
+
+def allocate(total_fen: Fen, weights: list[int]) -> list[Fen]:
+    """Split ``total_fen`` in proportion to ``weights`` without losing a fen.
+
+    Largest-remainder allocation: each part gets the floor of its exact share,
+    and the fen left over go one each to the parts with the largest
+    remainders (ties to the earlier part), so the parts always sum to the whole.
+    """
+    if not weights or any(w < 0 for w in weights) or sum(weights) == 0:
+        raise ValueError("weights must be non-negative and not all zero")
+    weight_total = sum(weights)
+    floors = [total_fen * w // weight_total for w in weights]
+    remainders = [total_fen * w % weight_total for w in weights]
+    left_over = total_fen - sum(floors)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for index in by_remainder[:left_over]:
+        floors[index] += 1
+    return floors
