@@ -413,11 +413,11 @@ def demo(
                     yield read_document(raw, "demo")
 
             rejected = []
-            for outcome in ledger.post(documents()):
+            for number, outcome in enumerate(ledger.post(documents()), start=1):
                 counts[outcome.status] += 1
                 postings += outcome.postings
                 if outcome.error is not None:
-                    rejected.append((0, outcome.document_id, outcome.error))
+                    rejected.append((number, outcome.document_id, outcome.error))
         _report_post(counts, postings, rejected)
         _print_demo_summary(ledger, year)
         report = run_verify(ledger)

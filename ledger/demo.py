@@ -185,14 +185,14 @@ class _District:
                 )
 
     def _write_assistance(self) -> dict[int, list[int]]:
-        """Assistance subsidies in January, premium sponsorship on 15 January, then monthly aid."""
+        """Assistance subsidies on 2 January, premium sponsorship on 15 January, then monthly aid."""
         sponsorship_fen = {t: self._sponsored(t) * parse_yuan(self.config["sponsorship"][f"tier_{t}"]) for t in (1, 2)}
         monthly_aid_fen = (self.insured[1] + self.insured[2]) * 3 // 12 * 100  # about 3 元 of aid per insured a year
         margin = 100 + self.config["spending"]["assistance_budget_percent_over_spending"]
         budget_fen = (sum(sponsorship_fen.values()) + 12 * monthly_aid_fen) * margin // 100
         for level, part_fen in zip(("central", "provincial", "county"), allocate(budget_fen, [50, 30, 20])):
             self.writer.add(
-                self.day(1, 5),
+                self.day(1, 2),
                 {"id": self.id("asubsidy"), "type": "subsidy", "region": self.region, "scheme": "assistance",
                  "level": level, "amount": format_yuan(part_fen)},
             )
@@ -229,7 +229,7 @@ class _District:
     def _write_aid(self, month: int, aid: dict[Any, Any]) -> None:
         amounts = aid[month]
         self.writer.add(
-            self.day(month, 1),
+            self.day(month, 3),
             {"id": self.id("afund"), "type": "transfer", "region": self.region, "scheme": "assistance",
              "from": "fiscal", "to": "payment", "amount": format_yuan(sum(amounts))},
         )
