@@ -25,6 +25,7 @@ from ledger.errors import (
     BookNotFoundError,
     DuplicateConflictError,
     LedgerError,
+    PeriodClosedError,
     ReversalError,
 )
 from ledger.postings import postings_from_rows
@@ -214,6 +215,12 @@ class LedgerApp(Application[UUID]):
         for book_hex, version in original.entries:
             (event,) = self.events.get(UUID(book_hex), gt=int(version) - 1, lte=int(version))
             book: Book = self.repository.get(UUID(book_hex))
+            if book.closed:
+                raise PeriodClosedError(
+                    f"{reverses} was posted in the {book.key} book, which is closed; correct it in "
+                    f"{book.year + 1} with a refund or recovery of an earlier year (original_year {book.year})",
+                    field="reverses",
+                )
             mirrored = tuple(p.mirrored() for p in postings_from_rows(event.postings))
             entries.append(Entry(book.key, Book.DocumentReversed, mirrored, extra={"reverses": reverses}))
         return original, entries
@@ -259,12 +266,3 @@ class LedgerApp(Application[UUID]):
     def book(self, key: BookKey) -> Book:
         """Replay one book from its events (and snapshot): the auditor's independent figure."""
         return self.repository.get(book_id(key))
-
-    def replay_book(self, identifier: UUID) -> Book:
-        """Replay a book from its first event, ignoring snapshots and the cache."""
-        book = None
-        for event in self.events.get(identifier):
-            book = event.mutate(book)
-        if book is None:
-            raise BookNotFoundError(f"no events for book {identifier}")
-        return book

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from ledger import accounts as chart
 from ledger.aggregates.book import Book, BookKey
 from ledger.errors import (
+    AccountFlowError,
     AdministrativeCostError,
     DocumentFormatError,
     FenPrecisionError,
@@ -28,7 +29,7 @@ from ledger.errors import (
     TierError,
 )
 from ledger.money import MoneyFormatError, parse_yuan
-from ledger.postings import Posting
+from ledger.postings import Posting, check_account_flow
 from ledger.regions import is_region_code, municipality_of
 
 MAXIMUM_ID_LENGTH = 64
@@ -252,7 +253,7 @@ SPECS: dict[str, tuple[dict[str, FieldReader], dict[str, FieldReader]]] = {
         {"tier": _tier, "payer": _choice(chart.CONTRIBUTION_PAYERS), "from": _bank_account, **_MEMO},
     ),
     "recovery": (
-        {**_COMMON, "original_year": _year, "category": _choice(chart.CLAIM_CATEGORIES)},
+        {**_COMMON, "original_year": _year, "category": _choice({**chart.CLAIM_CATEGORIES, **chart.ASSISTANCE_CATEGORIES})},
         {"tier": _tier, **_MEMO},
     ),
     "reversal": ({"reverses": _document_id}, dict(_MEMO)),
@@ -290,7 +291,7 @@ def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Doc
     effective = _effective_date(document_id, kind, raw, fields)
     actor = _text(document_id, "actor", raw["actor"]) if "actor" in raw else default_actor
     purpose = fields.get("purpose", "")
-    if purpose.lower() in ADMINISTRATIVE_PURPOSES:
+    if any(word in purpose.lower() for word in ADMINISTRATIVE_PURPOSES):
         raise AdministrativeCostError(
             f"'{purpose}' is the agency's running cost, a fiscal budget line; the fund may not pay it",
             document_id=document_id,
@@ -361,7 +362,11 @@ def _plan_subsidy(d: Document) -> list[Entry]:
 
 def _plan_transfer(d: Document) -> list[Entry]:
     book = _book(d)
-    return [Entry(book, Book.TransferMade, _pair(book, d["to"], d["from"], d["amount"], 0))]
+    postings = _pair(book, d["to"], d["from"], d["amount"], 0)
+    for error in check_account_flow(postings):
+        # The book would refuse it too; here the message can point at the transfer's own field.
+        raise AccountFlowError(error.message, document_id=d.id, field="to")
+    return [Entry(book, Book.TransferMade, postings)]
 
 
 def _plan_claim(d: Document) -> list[Entry]:
@@ -444,8 +449,14 @@ def _plan_recovery(d: Document) -> list[Entry]:
     if _prior_year(d):
         postings = _pair(book, chart.FISCAL_ACCOUNT, "4501", d["amount"], d.get("tier", 0))
     else:
-        expense = chart.CLAIM_CATEGORIES[d["category"]]
-        postings = _pair(book, chart.PAYMENT_ACCOUNT, expense, d["amount"], d.get("tier", 0))
+        categories = chart.ASSISTANCE_CATEGORIES if book.scheme == "assistance" else chart.CLAIM_CATEGORIES
+        if d["category"] not in categories:
+            raise DocumentFormatError(
+                f"{d['category']!r} is not a category of a {book.scheme} book: use {', '.join(categories)}",
+                document_id=d.id,
+                field="category",
+            )
+        postings = _pair(book, chart.PAYMENT_ACCOUNT, categories[d["category"]], d["amount"], d.get("tier", 0))
     return [Entry(book, Book.RecoveryReceived, postings)]
 
 
