@@ -38,10 +38,15 @@ MAXIMUM_JOURNAL_LINES = 200
 ADJUSTMENT_SCHEME = "adjustment"
 
 # Words that mark an expense as the agency's running costs, which the fund may
-# not pay (seed 000 §九; DOMAIN.md §2): they are a fiscal budget line.
-ADMINISTRATIVE_PURPOSES = frozenset(
-    {"administration", "administrative", "running costs", "工作经费", "管理费", "经办经费", "办公经费"}
-)
+# not pay (seed 000 §九; DOMAIN.md §2): they are a fiscal budget line. Chinese
+# terms match anywhere in the purpose, English ones as whole words.
+ADMINISTRATIVE_TERMS_CHINESE = ("工作经费", "管理费", "经办经费", "办公经费", "人员经费")
+ADMINISTRATIVE_WORDS_ENGLISH = frozenset({"administration", "administrative", "overhead", "salaries"})
+
+
+def is_administrative(purpose: str) -> bool:
+    words = set(re.findall(r"[a-z]+", purpose.lower()))
+    return any(term in purpose for term in ADMINISTRATIVE_TERMS_CHINESE) or bool(words & ADMINISTRATIVE_WORDS_ENGLISH)
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,17 @@ def _bank_account(document_id: str, name: str, value: Any) -> str:
     return code
 
 
+def _receiving_account(document_id: str, name: str, value: Any) -> str:
+    code = _bank_account(document_id, name, value)
+    if code not in (chart.INCOME_ACCOUNT, chart.FISCAL_ACCOUNT, chart.TREASURY):
+        raise DocumentFormatError(
+            f"{value!r}: contributions are received into income (1002), fiscal (1003) or treasury (1005)",
+            document_id=document_id,
+            field=name,
+        )
+    return code
+
+
 def _tier(document_id: str, name: str, value: Any) -> int:
     if str(value).strip() in ("1", "2"):
         return int(str(value).strip())
@@ -223,7 +239,7 @@ SPECS: dict[str, tuple[dict[str, FieldReader], dict[str, FieldReader]]] = {
         {
             "tier": _tier,
             "payer": _choice(chart.CONTRIBUTION_PAYERS),
-            "into": _choice(("income", "fiscal", "treasury", "1002", "1003", "1005")),
+            "into": _receiving_account,
             "persons": _count,
             **_MEMO,
         },
@@ -291,7 +307,7 @@ def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Doc
     effective = _effective_date(document_id, kind, raw, fields)
     actor = _text(document_id, "actor", raw["actor"]) if "actor" in raw else default_actor
     purpose = fields.get("purpose", "")
-    if any(word in purpose.lower() for word in ADMINISTRATIVE_PURPOSES):
+    if is_administrative(purpose):
         raise AdministrativeCostError(
             f"'{purpose}' is the agency's running cost, a fiscal budget line; the fund may not pay it",
             document_id=document_id,
@@ -305,8 +321,11 @@ def _effective_date(document_id: str, kind: str, raw: Mapping[str, Any], fields:
         if kind == "year_close":
             return date(fields["year"], 12, 31)
         raise DocumentFormatError(f"is required for a {kind} document", document_id=document_id, field="date")
+    text = str(raw["date"]).strip()
     try:
-        return date.fromisoformat(str(raw["date"]).strip())
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
     except ValueError:
         raise DocumentFormatError(
             f"{raw['date']!r} is not a date written YYYY-MM-DD", document_id=document_id, field="date"
@@ -348,7 +367,7 @@ def _line_tier(book: BookKey, account: str, tier: int) -> int:
 
 def _plan_contribution(d: Document) -> list[Entry]:
     book = _book(d)
-    into = chart.BANK_ACCOUNT_NAMES.get(d.get("into", "income"), d.get("into", "income"))
+    into = d.get("into", chart.INCOME_ACCOUNT)
     income = chart.CONTRIBUTION_PAYERS[d.get("payer", "individual")]
     return [Entry(book, Book.ContributionReceived, _pair(book, into, income, d["amount"], d.get("tier", 0)))]
 
@@ -362,6 +381,8 @@ def _plan_subsidy(d: Document) -> list[Entry]:
 
 def _plan_transfer(d: Document) -> list[Entry]:
     book = _book(d)
+    if d["to"] == d["from"]:
+        raise DocumentFormatError(f"a transfer from {d['from']} to itself moves nothing", document_id=d.id, field="to")
     postings = _pair(book, d["to"], d["from"], d["amount"], 0)
     for error in check_account_flow(postings):
         # The book would refuse it too; here the message can point at the transfer's own field.
