@@ -6,7 +6,7 @@ every amount must be a whole number of fen.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 Fen = int
 
@@ -80,3 +80,13 @@ def allocate(total_fen: Fen, weights: list[int]) -> list[Fen]:
     for index in by_remainder[:left_over]:
         floors[index] += 1
     return floors
+
+
+def round_half_up_fen(amount_fen: Decimal) -> Fen:
+    """Round an exact fen amount to a whole fen, half up (四舍五入), as DOMAIN.md requires."""
+    return int(amount_fen.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def percent_of(amount_fen: Fen, percent: Decimal) -> Fen:
+    """``percent`` % of an amount, rounded half up to the fen."""
+    return round_half_up_fen(Decimal(amount_fen) * percent / 100)

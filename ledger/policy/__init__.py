@@ -1,0 +1,234 @@
+"""Policy: the figures of the seeds, per region and effective date, each with its source.
+
+A policy file (TOML, in ``files/``) belongs to a region — a province
+(``XX0000``), a municipality, or a district that raises a minimum — and takes
+effect on a date. The policy in force for a district on a date is every file
+of the district, its municipality and its province that has taken effect by
+then, applied in date order, broader regions first on the same date, later
+figures replacing earlier ones. A district file may only raise a figure the
+seeds set as a minimum (不低于); anything else is refused when loading.
+
+File layout::
+
+    [policy]
+    id = "chongqing-2011"
+    region = "500000"
+    effective_from = "2012-01-01"
+    seed = "004_9700c8a0963dcb6b.txt"
+    title = "渝办发〔2011〕293号 …"
+
+    [parameters."resident.inpatient.rate_percent.tier_1.level_1"]
+    value = "80"
+    unit = "percent"          # yuan | percent | count | text | flag
+    minimum = false           # true for 不低于: a district may set more
+    source = "seed 004 四(二)"
+    note = "optional: the reading we took"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from ledger.errors import LedgerError
+from ledger.money import MoneyFormatError, parse_yuan
+from ledger.regions import RegionCode, municipality_of
+
+UNITS = ("yuan", "percent", "count", "text", "flag")
+
+
+class PolicyError(LedgerError):
+    """A policy file is malformed, or no figure is in force for a region and date."""
+
+    rule = "policy in force"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One figure of policy.
+
+    Attributes:
+      name: dotted name, e.g. ``resident.tier_1.amount``.
+      value: fen (``int``) for yuan, ``Decimal`` for percent, ``int`` for count,
+        ``str`` for text, ``bool`` for flag.
+      unit: one of ``UNITS``.
+      minimum: the seed says 不低于, so a district may set more.
+      source: seed file and clause.
+      file_id: the policy file it came from.
+      note: the reading we took, where the seed leaves a choice.
+    """
+
+    name: str
+    value: Any
+    unit: str
+    minimum: bool
+    source: str
+    file_id: str
+    note: str = ""
+
+    def shown(self) -> str:
+        from ledger.money import format_yuan
+
+        if self.unit == "yuan":
+            return format_yuan(self.value)
+        if self.unit == "percent":
+            return f"{self.value}%"
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    id: str
+    region: RegionCode
+    effective_from: date
+    seed: str
+    title: str
+    parameters: dict[str, Parameter]
+    digest: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The policy in force for one region on one date."""
+
+    region: RegionCode
+    on: date
+    files: tuple[str, ...]
+    version: str
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+    def get(self, name: str) -> Parameter:
+        try:
+            return self.parameters[name]
+        except KeyError:
+            raise PolicyError(
+                f"no policy figure '{name}' is in force for {self.region} on {self.on.isoformat()} "
+                f"(files: {', '.join(self.files) or 'none'})"
+            ) from None
+
+    def has(self, name: str) -> bool:
+        return name in self.parameters
+
+    def reference(self) -> dict[str, Any]:
+        """What an event keeps so an auditor can find the exact policy again."""
+        return {"region": self.region, "on": self.on.isoformat(), "files": list(self.files), "version": self.version}
+
+
+def _parse_value(file_id: str, name: str, raw: dict[str, Any]) -> Any:
+    unit = raw.get("unit")
+    value = raw.get("value")
+    try:
+        if unit == "yuan":
+            return parse_yuan(str(value))
+        if unit == "percent":
+            return Decimal(str(value))
+        if unit == "count":
+            return int(str(value))
+        if unit == "text":
+            return str(value)
+        if unit == "flag":
+            if not isinstance(value, bool):
+                raise ValueError(value)
+            return value
+    except (MoneyFormatError, InvalidOperation, ValueError):
+        raise PolicyError(f"policy file {file_id}: {name} = {value!r} is not a {unit}") from None
+    raise PolicyError(f"policy file {file_id}: {name} has unit {unit!r}; use one of {', '.join(UNITS)}")
+
+
+def parse_policy_file(text: str) -> PolicyFile:
+    table = tomllib.loads(text)
+    head = table.get("policy", {})
+    file_id = str(head.get("id", "(no id)"))
+    for key in ("id", "region", "effective_from", "seed", "title"):
+        if key not in head:
+            raise PolicyError(f"policy file {file_id}: [policy] needs '{key}'")
+    parameters = {}
+    for name, raw in table.get("parameters", {}).items():
+        if not raw.get("source"):
+            raise PolicyError(f"policy file {file_id}: {name} has no source (seed and clause)")
+        parameters[name] = Parameter(
+            name=name,
+            value=_parse_value(file_id, name, raw),
+            unit=raw["unit"],
+            minimum=bool(raw.get("minimum", False)),
+            source=str(raw["source"]),
+            file_id=file_id,
+            note=str(raw.get("note", "")),
+        )
+    effective = head["effective_from"]
+    return PolicyFile(
+        id=file_id,
+        region=str(head["region"]),
+        effective_from=effective if isinstance(effective, date) else date.fromisoformat(str(effective)),
+        seed=str(head["seed"]),
+        title=str(head["title"]),
+        parameters=parameters,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+@lru_cache(maxsize=1)
+def policy_files() -> tuple[PolicyFile, ...]:
+    folder = resources.files("ledger").joinpath("policy/files")
+    files = [
+        parse_policy_file(entry.read_text(encoding="utf-8"))
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".toml")
+    ]
+    ids = [f.id for f in files]
+    if len(ids) != len(set(ids)):
+        raise PolicyError(f"two policy files share an id: {sorted(ids)}")
+    return tuple(files)
+
+
+def _scope_rank(file_region: RegionCode, region: RegionCode) -> int | None:
+    """0 province, 1 municipality, 2 the district itself; None when the file does not apply."""
+    province = region[:2] + "0000"
+    if file_region == province and file_region != region:
+        return 0
+    if file_region == municipality_of(region) and file_region != region:
+        return 1
+    if file_region == region:
+        return 1 if municipality_of(region) == region else 2
+    return None
+
+
+def load_policy(region: RegionCode, on: date, files: tuple[PolicyFile, ...] | None = None) -> Policy:
+    """The policy in force for ``region`` on ``on``."""
+    candidates = []
+    for policy_file in files if files is not None else policy_files():
+        rank = _scope_rank(policy_file.region, region)
+        if rank is not None and policy_file.effective_from <= on:
+            candidates.append((policy_file.effective_from, rank, policy_file))
+    candidates.sort(key=lambda item: (item[0], item[1], item[2].id))
+    parameters: dict[str, Parameter] = {}
+    for _, rank, policy_file in candidates:
+        for name, parameter in policy_file.parameters.items():
+            if rank == 2:
+                _check_district_override(policy_file, parameters.get(name), parameter)
+            parameters[name] = parameter
+    if not candidates:
+        raise PolicyError(f"no policy file is in force for region {region} on {on.isoformat()}")
+    digest = hashlib.sha256("".join(c[2].digest for c in candidates).encode()).hexdigest()[:16]
+    return Policy(region, on, tuple(c[2].id for c in candidates), digest, parameters)
+
+
+def _check_district_override(policy_file: PolicyFile, base: Parameter | None, override: Parameter) -> None:
+    if base is None:
+        raise PolicyError(f"policy file {policy_file.id}: {override.name} overrides nothing in force")
+    if not base.minimum:
+        raise PolicyError(
+            f"policy file {policy_file.id}: {override.name} is not a minimum (不低于) in {base.file_id}; "
+            "a district may only raise minimums"
+        )
+    if base.unit != override.unit or override.value < base.value:
+        raise PolicyError(
+            f"policy file {policy_file.id}: {override.name} = {override.shown()} is below the minimum "
+            f"{base.shown()} of {base.file_id}"
+        )
