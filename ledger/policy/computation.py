@@ -71,9 +71,13 @@ class Explainer:
     def __init__(self, rule: str, facts: Mapping[str, Any], policy: Policy) -> None:
         self.computation = Computation(rule=rule, facts=_plain(facts), policy=policy.reference())
         self.policy = policy
+        self._used: set[str] = set()
 
     def _use(self, name: str) -> Any:
         parameter = self.policy.get(name)
+        if name in self._used:
+            return parameter.value
+        self._used.add(name)
         source = parameter.source + (f" ({parameter.note})" if parameter.note else "")
         self.computation.steps.append(Step(f"policy {name}", parameter.file_id, parameter.shown(), source))
         return parameter.value
