@@ -14,7 +14,11 @@ from enum import Enum
 AccountCode = str
 Scheme = str
 
-SCHEMES: tuple[Scheme, ...] = ("resident", "assistance", "worker", "adjustment")
+SCHEMES: tuple[Scheme, ...] = ("resident", "assistance", "worker", "adjustment", "urban_resident", "ncms")
+# 城镇居民医保 and 新农合 before a merger into one resident fund (seed 002); their
+# books are untiered and close when their balances move into the resident book.
+PRE_MERGER_SCHEMES: tuple[Scheme, ...] = ("urban_resident", "ncms")
+BENEFIT_SCHEMES: tuple[Scheme, ...] = ("resident", "worker", "urban_resident", "ncms")
 TIERED_SCHEME: Scheme = "resident"
 NO_TIER = 0
 TIERS = (1, 2)
@@ -67,7 +71,7 @@ A, L, N, I, E = (
     AccountClass.INCOME,
     AccountClass.EXPENSE,
 )
-NOT_WORKER = ("resident", "assistance", "adjustment")
+NOT_WORKER = ("resident", "assistance", "adjustment", "urban_resident", "ncms")
 
 _CHART = [
     Account("1001", "库存现金", A),
@@ -94,10 +98,10 @@ _CHART = [
     Account("4401", "上级补助收入", I),
     Account("4402", "下级上解收入", I),
     Account("4501", "其他收入", I),
-    Account("5001.01", "社会保险待遇支出—住院", E, ("resident", "worker")),
-    Account("5001.02", "社会保险待遇支出—门诊", E, ("resident", "worker")),
-    Account("5001.03", "社会保险待遇支出—其他", E, ("resident", "worker")),
-    Account("5101", "大病保险支出", E, ("resident", "worker")),
+    Account("5001.01", "社会保险待遇支出—住院", E, BENEFIT_SCHEMES),
+    Account("5001.02", "社会保险待遇支出—门诊", E, BENEFIT_SCHEMES),
+    Account("5001.03", "社会保险待遇支出—其他", E, BENEFIT_SCHEMES),
+    Account("5101", "大病保险支出", E, BENEFIT_SCHEMES),
     Account("5301", "上解上级支出", E),
     Account("5302", "补助下级支出", E),
     Account("5401", "其他支出", E),

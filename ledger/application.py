@@ -12,14 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import date
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from ledger.aggregates.book import Book, BookKey, book_id
 from ledger.aggregates.document import DocumentRecord, document_record_id
+from ledger.aggregates.state import (
+    DistrictFund,
+    Household,
+    InsuredYear,
+    district_fund_id,
+    household_id,
+    insured_year_id,
+)
 from ledger.documents import Document, Entry, plan
 from ledger.errors import (
     BookNotFoundError,
@@ -28,6 +38,7 @@ from ledger.errors import (
     PeriodClosedError,
     ReversalError,
 )
+from ledger.policy.engine import evaluate
 from ledger.postings import postings_from_rows
 
 BATCH_SIZE_DOCUMENTS = 500
@@ -61,11 +72,40 @@ class _Batch:
     books: dict[BookKey, Book] = field(default_factory=dict)
     touched: set[BookKey] = field(default_factory=set)
     records: list[DocumentRecord] = field(default_factory=list)
+    states: dict[UUID, Aggregate] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
 
     def aggregates(self) -> list[object]:
-        return [self.books[key] for key in sorted(self.touched)] + list(self.records)
+        changed_states = [state for state in self.states.values() if state._pending_events and state.version > 1]
+        return [self.books[key] for key in sorted(self.touched)] + list(self.records) + changed_states
+
+
+class _BatchState:
+    """The policy engine's view of person, household and district state, shared across a batch."""
+
+    def __init__(self, app: "LedgerApp", batch: _Batch) -> None:
+        self.app = app
+        self.batch = batch
+
+    def _get(self, identifier: UUID, opener: Callable[[], Aggregate]) -> Any:
+        state = self.batch.states.get(identifier)
+        if state is None:
+            try:
+                state = self.app.repository.get(identifier)
+            except AggregateNotFoundError:
+                state = opener()
+            self.batch.states[identifier] = state
+        return state
+
+    def insured_year(self, region: str, person: str, year: int) -> InsuredYear:
+        return self._get(insured_year_id(region, person, year), lambda: InsuredYear.open(region, person, year))
+
+    def household(self, region: str, household: str) -> Household:
+        return self._get(household_id(region, household), lambda: Household.open(region, household))
+
+    def district_fund(self, region: str, scheme: str) -> DistrictFund:
+        return self._get(district_fund_id(region, scheme), lambda: DistrictFund.open(region, scheme))
 
 
 class LedgerApp(Application[UUID]):
@@ -135,7 +175,7 @@ class LedgerApp(Application[UUID]):
                 batch.outcomes.append(self._duplicate(document, content_hash, known_hash))
                 continue
             try:
-                postings = self._apply(batch, document)
+                postings = self._apply(batch, document, content_hash)
             except LedgerError as error:
                 batch.outcomes.append(Outcome(document.id, REJECTED, error=error.for_document(document.id)))
                 continue
@@ -155,8 +195,11 @@ class LedgerApp(Application[UUID]):
         )
         return Outcome(document.id, REJECTED, error=error)
 
-    def _apply(self, batch: _Batch, document: Document) -> int:
+    def _apply(self, batch: _Batch, document: Document, content_hash: str) -> int:
         """Check every entry against its book, then record them all; return the number of postings."""
+        evaluation = evaluate(document, _BatchState(self, batch))
+        document = evaluation.document
+        computation = evaluation.computation.to_dict() if evaluation.computation else None
         original: DocumentRecord | None = None
         if document.type == "reversal":
             original, entries = self._plan_reversal(document)
@@ -178,11 +221,13 @@ class LedgerApp(Application[UUID]):
                     effective_date=entry.effective_date or document.date,
                     actor=document.actor,
                     postings=entry.postings,
+                    computation=computation,
                     **dict(entry.extra or {}),
                 )
                 references.append([book.id.hex, book.version])
             batch.touched.add(entry.book)
-        record = DocumentRecord.register(document.id, document.type, document.content_hash(), references)
+        evaluation.commit()
+        record = DocumentRecord.register(document.id, document.type, content_hash, references)
         batch.records.append(record)
         if original is not None:
             original.mark_reversed(document.id)

@@ -363,6 +363,87 @@ def verify(db: DbOption = None, as_json: JsonOption = False) -> None:
         raise typer.Exit(1)
 
 
+# ---------------------------------------------------------------- policy
+
+policy_app = typer.Typer(help="The policy in force, and the checks it sets.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("show")
+def policy_show(
+    region: Annotated[str, typer.Argument(help="Six-digit region code.")],
+    on: Annotated[str, typer.Argument(help="Date, YYYY-MM-DD.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Print the policy in force for a region on a date: every figure with its source."""
+    from datetime import date as Date
+
+    from ledger.policy import load_policy
+
+    try:
+        policy = load_policy(region, Date.fromisoformat(on))
+    except (LedgerError, ValueError) as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    if as_json:
+        payload = {
+            **policy.reference(),
+            "parameters": [
+                {"name": p.name, "value": p.shown(), "unit": p.unit, "minimum": p.minimum, "source": p.source, "file": p.file_id, "note": p.note}
+                for p in sorted(policy.parameters.values(), key=lambda p: p.name)
+            ],
+        }
+        out.print_json(json.dumps(payload, ensure_ascii=False))
+        return
+    table = Table(title=f"Policy in force for {region_name(region)} {region} on {on} (version {policy.version}; {', '.join(policy.files)})")
+    for column in ("parameter", "value", "不低于", "source", "file"):
+        table.add_column(column, overflow="fold")
+    for p in sorted(policy.parameters.values(), key=lambda p: p.name):
+        table.add_row(p.name, p.shown(), "≥" if p.minimum else "", p.source + (f" — {p.note}" if p.note else ""), p.file_id)
+    out.print(table)
+
+
+@app.command()
+def explain(
+    document_id: Annotated[str, typer.Argument(help="The business document id.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show how a posted document's amounts were computed: facts, rule, policy figures with their clauses, rounding."""
+    from ledger.store import explain as explain_document
+
+    with open_ledger(db) as ledger:
+        try:
+            shown = explain_document(ledger, document_id)
+        except LedgerError as error:
+            err.print(f"[red]{error}[/red]")
+            raise typer.Exit(1) from None
+    if as_json:
+        out.print_json(json.dumps(shown, ensure_ascii=False))
+        return
+    out.print(f"[bold]{shown['document_id']}[/bold] ({shown['type']})" + (f", reversed by {shown['reversed_by']}" if shown["reversed_by"] else ""))
+    for entry in shown["entries"]:
+        table = Table(title=f"{entry['event']} in {entry['book']}, effective {entry['effective_date']}, recorded {entry['recorded_at']} by {entry['actor']}")
+        for column in ("account", "tier", "debit", "credit"):
+            table.add_column(column, justify="right" if column in ("debit", "credit") else "left")
+        for p in entry["postings"]:
+            table.add_row(p["account"], str(p["tier"] or ""), p["debit"], p["credit"])
+        out.print(table)
+    computation = shown["computation"]
+    if not computation:
+        out.print("No rule computed these amounts: the document carried them.")
+        return
+    out.print(f"Computed by rule [bold]{computation['rule']}[/bold] under policy {', '.join(computation['policy']['files'])} (version {computation['policy']['version']}, in force for {computation['policy']['region']} on {computation['policy']['on']})")
+    out.print("Facts: " + ", ".join(f"{k} = {v}" for k, v in computation["facts"].items()))
+    table = Table(title="Steps")
+    for column in ("step", "how", "value", "source"):
+        table.add_column(column, overflow="fold")
+    for step in computation["steps"]:
+        table.add_row(step["label"], step["formula"], step["value"], step["source"])
+    out.print(table)
+    out.print("Result: " + ", ".join(f"{k} = {format_yuan(v)}" for k, v in computation["amounts"].items()))
+
+
 # ---------------------------------------------------------------- demo
 
 

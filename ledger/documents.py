@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from decimal import Decimal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,6 +36,7 @@ from ledger.regions import is_region_code, municipality_of
 MAXIMUM_ID_LENGTH = 64
 MAXIMUM_TEXT_LENGTH = 500
 MAXIMUM_JOURNAL_LINES = 200
+MAXIMUM_FACTS = 50
 ADJUSTMENT_SCHEME = "adjustment"
 
 # Words that mark an expense as the agency's running costs, which the fund may
@@ -227,6 +229,23 @@ def _journal_postings(document_id: str, name: str, value: Any) -> list[list[Any]
     return rows
 
 
+def _facts(document_id: str, name: str, value: Any) -> dict[str, Any]:
+    """The facts a policy rule computes from: a JSON object (in CSV, JSON text in its cell)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value, parse_float=str)
+        except json.JSONDecodeError:
+            raise DocumentFormatError("must be a JSON object of facts", document_id=document_id, field=name) from None
+    if not isinstance(value, dict) or len(value) > MAXIMUM_FACTS:
+        raise DocumentFormatError(f"must be an object of at most {MAXIMUM_FACTS} facts", document_id=document_id, field=name)
+    plain: dict[str, Any] = {}
+    for key, fact in value.items():
+        if isinstance(fact, (dict, list)):
+            raise DocumentFormatError("facts are plain values (text, numbers, true/false)", document_id=document_id, field=f"facts.{key}")
+        plain[str(key)] = str(fact) if isinstance(fact, Decimal) else fact
+    return plain
+
+
 FieldReader = Callable[[str, str, Any], Any]
 
 _COMMON: dict[str, FieldReader] = {"region": _region, "scheme": _choice(chart.SCHEMES), "amount": _amount}
@@ -241,28 +260,37 @@ SPECS: dict[str, tuple[dict[str, FieldReader], dict[str, FieldReader]]] = {
             "payer": _choice(chart.CONTRIBUTION_PAYERS),
             "into": _receiving_account,
             "persons": _count,
+            "facts": _facts,
             **_MEMO,
         },
     ),
-    "subsidy": ({**_COMMON, "level": _choice(chart.SUBSIDY_LEVELS)}, {"tier": _tier, "persons": _count, **_MEMO}),
+    "subsidy": (
+        {"region": _region, "scheme": _choice(chart.SCHEMES), "amount": _amount},
+        {"level": _choice(chart.SUBSIDY_LEVELS), "tier": _tier, "persons": _count, "facts": _facts, **_MEMO},
+    ),
     "transfer": ({**_COMMON, "from": _bank_account, "to": _bank_account}, dict(_MEMO)),
     "claim": (
         {**_COMMON, "category": _choice(chart.CLAIM_CATEGORIES)},
-        {"tier": _tier, "from": _bank_account, "purpose": _text, "persons": _count, **_MEMO},
+        {"tier": _tier, "from": _bank_account, "purpose": _text, "persons": _count, "facts": _facts, **_MEMO},
     ),
     "assistance": (
         {"region": _region, "amount": _amount, "category": _choice(chart.ASSISTANCE_CATEGORIES)},
-        {"scheme": _choice(("assistance",)), "from": _bank_account, "purpose": _text, "persons": _count, **_MEMO},
+        {"scheme": _choice(("assistance",)), "from": _bank_account, "purpose": _text, "persons": _count, "facts": _facts, **_MEMO},
     ),
-    "sponsorship": ({"region": _region, "amount": _amount, "tier": _tier}, {"persons": _count, **_MEMO}),
+    "sponsorship": ({"region": _region, "amount": _amount, "tier": _tier}, {"persons": _count, "facts": _facts, **_MEMO}),
     "remittance": (
         {"region": _region, "amount": _amount},
-        {"scheme": _choice(("resident", "worker")), "tier": _tier, "municipality": _region, **_MEMO},
+        {"scheme": _choice(("resident", "worker")), "tier": _tier, "municipality": _region, "facts": _facts, **_MEMO},
     ),
     "grant": (
         {"region": _region, "amount": _amount},
-        {"scheme": _choice(("resident", "worker")), "tier": _tier, "municipality": _region, **_MEMO},
+        {"scheme": _choice(("resident", "worker")), "tier": _tier, "municipality": _region, "facts": _facts, **_MEMO},
     ),
+    "gap_cover": (
+        {"region": _region, "facts": _facts},
+        {"scheme": _choice(("resident",)), "tier": _tier, "municipality": _region, **_MEMO},
+    ),
+    "merger": ({"region": _region, "facts": _facts}, {"tier": _tier, **_MEMO}),
     "interest": (_COMMON, {"account": _bank_account, "tier": _tier, **_MEMO}),
     "refund": (
         {**_COMMON, "original_year": _year},
@@ -281,6 +309,8 @@ SPECS: dict[str, tuple[dict[str, FieldReader], dict[str, FieldReader]]] = {
 }
 DOCUMENT_TYPES = tuple(SPECS)
 ENVELOPE = frozenset({"id", "type", "date", "actor"})
+# Types whose amount the policy engine may compute from their facts.
+COMPUTABLE_TYPES = frozenset({"contribution", "subsidy", "claim", "assistance", "sponsorship", "remittance"})
 
 
 def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Document:
@@ -298,12 +328,19 @@ def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Doc
         )
     fields: dict[str, Any] = {}
     for name, reader in required.items():
+        if name == "amount" and kind in COMPUTABLE_TYPES and "facts" in raw and name not in raw:
+            continue  # the policy engine computes it from the facts
         if name not in raw:
-            raise DocumentFormatError(f"is required for a {kind} document", document_id=document_id, field=name)
+            hint = " (or give facts for the policy engine to compute it)" if name == "amount" and kind in COMPUTABLE_TYPES else ""
+            raise DocumentFormatError(f"is required for a {kind} document{hint}", document_id=document_id, field=name)
         fields[name] = reader(document_id, name, raw[name])
     for name, reader in optional.items():
         if name in raw:
             fields[name] = reader(document_id, name, raw[name])
+    if kind == "subsidy" and "level" not in fields and "facts" not in fields:
+        raise DocumentFormatError(
+            "is required for a subsidy document (or give facts to split it between levels)", document_id=document_id, field="level"
+        )
     effective = _effective_date(document_id, kind, raw, fields)
     actor = _text(document_id, "actor", raw["actor"]) if "actor" in raw else default_actor
     purpose = fields.get("purpose", "")
@@ -373,10 +410,15 @@ def _plan_contribution(d: Document) -> list[Entry]:
 
 
 def _plan_subsidy(d: Document) -> list[Entry]:
+    """One level's subsidy, or (computed by the policy engine) every level's part in one entry."""
     book = _book(d)
-    income = chart.SUBSIDY_LEVELS[d["level"]]
-    postings = _pair(book, chart.FISCAL_ACCOUNT, income, d["amount"], d.get("tier", 0))
-    return [Entry(book, Book.SubsidyAllocated, postings)]
+    parts = d.get("parts") or {d["level"]: d["amount"]}
+    tier = d.get("tier", 0)
+    postings = [Posting(chart.FISCAL_ACCOUNT, 0, sum(parts.values()))]
+    for level, amount_fen in parts.items():
+        income = chart.SUBSIDY_LEVELS[level]
+        postings.append(Posting(income, _line_tier(book, income, tier), -amount_fen))
+    return [Entry(book, Book.SubsidyAllocated, tuple(p for p in postings if p.amount_fen))]
 
 
 def _plan_transfer(d: Document) -> list[Entry]:
@@ -442,6 +484,23 @@ def _plan_grant(d: Document) -> list[Entry]:
     ]
 
 
+def _plan_gap_cover(d: Document) -> list[Entry]:
+    """A district's gap: the grant part from the adjustment fund, the fiscal part from its own finance."""
+    district = _book(d, scheme="resident")
+    tier = d.get("tier", 0)
+    grant_fen, fiscal_fen = d["from_grant"], d["from_fiscal"]
+    postings = [Posting(chart.FISCAL_ACCOUNT, 0, grant_fen + fiscal_fen)] if grant_fen + fiscal_fen else []
+    if grant_fen:
+        postings.append(Posting("4401", _line_tier(district, "4401", tier), -grant_fen))
+    if fiscal_fen:
+        postings.append(Posting("4101.04", _line_tier(district, "4101.04", tier), -fiscal_fen))
+    entries = [Entry(district, Book.GapCovered, tuple(postings))]
+    if grant_fen:
+        city = _adjustment_book(d)
+        entries.insert(0, Entry(city, Book.GapCovered, _pair(city, "5302", chart.FISCAL_ACCOUNT, grant_fen, 0)))
+    return entries
+
+
 def _plan_interest(d: Document) -> list[Entry]:
     book = _book(d)
     account = d.get("account", chart.FISCAL_ACCOUNT)
@@ -497,6 +556,7 @@ _PLANNERS: dict[str, Callable[[Document], list[Entry]]] = {
     "remittance": _plan_remittance,
     "grant": _plan_grant,
     "interest": _plan_interest,
+    "gap_cover": _plan_gap_cover,
     "refund": _plan_refund,
     "recovery": _plan_recovery,
     "journal": _plan_journal,

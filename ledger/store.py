@@ -68,3 +68,47 @@ def _wait_for_sqlite_locks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _set_busy_timeout(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+
+
+def explain(ledger: Ledger, document_id: str) -> dict:
+    """Everything the store knows of one document: its events, postings and computation. No replay."""
+    from uuid import UUID
+
+    from eventsourcing.application import AggregateNotFoundError
+
+    from ledger.aggregates.document import document_record_id
+    from ledger.errors import LedgerError
+    from ledger.money import format_yuan
+    from ledger.postings import postings_from_rows
+
+    try:
+        record = ledger.app.repository.get(document_record_id(document_id))
+    except AggregateNotFoundError:
+        raise LedgerError("no such document has been posted", document_id=document_id) from None
+    entries = []
+    computation = None
+    for book_hex, version in record.entries:
+        (event,) = ledger.app.events.get(UUID(book_hex), gt=int(version) - 1, lte=int(version))
+        book = ledger.app.repository.get(UUID(book_hex), version=1)
+        entries.append(
+            {
+                "book": f"{book.region}/{book.scheme}/{book.year}",
+                "event": type(event).__name__,
+                "effective_date": event.effective_date,
+                "recorded_at": event.timestamp.isoformat(),
+                "actor": event.actor,
+                "postings": [
+                    {"account": p.account, "tier": p.tier, "debit": format_yuan(max(p.amount_fen, 0)), "credit": format_yuan(max(-p.amount_fen, 0))}
+                    for p in postings_from_rows(event.postings)
+                ],
+            }
+        )
+        computation = computation or event.computation
+    return {
+        "document_id": record.document_id,
+        "type": record.document_type,
+        "content_hash": record.content_hash,
+        "reversed_by": record.reversed_by,
+        "entries": entries,
+        "computation": computation,
+    }

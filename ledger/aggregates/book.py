@@ -65,12 +65,16 @@ class Book(Aggregate):
           effective_date: the business date, ISO ``YYYY-MM-DD``.
           actor: who posted it.
           postings: ``[account, tier, amount_fen]`` rows, debit positive.
+          computation: how the policy engine computed the amounts (facts,
+            policy version, steps, result), or None when the document carried
+            its amounts.
         """
 
         document_id: str
         effective_date: str
         actor: str
         postings: list
+        computation: dict | None
 
         def apply(self, aggregate: "Book") -> None:
             aggregate.apply_postings(postings_from_rows(self.postings))
@@ -122,13 +126,28 @@ class Book(Aggregate):
     class BalancesCarriedForward(Posted):
         from_year: int
 
+    class GapCovered(Posted):
+        pass
+
+    class FundsMerged(Posted):
+        """The balances of a fund that merged into another, moved out; the book closes."""
+
+        merged_into: str
+
+        def apply(self, aggregate: "Book") -> None:
+            aggregate.apply_postings(postings_from_rows(self.postings))
+            aggregate.closed = True
+
+    class MergedFundsReceived(Posted):
+        """The balances of the funds merged into this one, moved in."""
+
     # Events whose postings may break the account-flow rules because they
     # return money by its original channel or undo an earlier document.
-    FLOW_EXEMPT = (RefundPaid, RecoveryReceived, DocumentReversed, BalancesCarriedForward)
+    FLOW_EXEMPT = (RefundPaid, RecoveryReceived, DocumentReversed, BalancesCarriedForward, FundsMerged, MergedFundsReceived)
 
     # A year with no income or expense closes with no postings, and an empty
     # book carries nothing forward.
-    MAY_BE_EMPTY = (YearClosed, BalancesCarriedForward)
+    MAY_BE_EMPTY = (YearClosed, BalancesCarriedForward, GapCovered, FundsMerged, MergedFundsReceived)
 
     def __init__(self, region: str, scheme: str, year: int, municipality: str) -> None:
         self.region = region
@@ -203,6 +222,7 @@ class Book(Aggregate):
         effective_date: date,
         actor: str,
         postings: Sequence[Posting],
+        computation: dict | None = None,
         **extra: object,
     ) -> None:
         """Trigger the event; call only after ``check`` returned no errors."""
@@ -212,6 +232,7 @@ class Book(Aggregate):
             effective_date=effective_date.isoformat(),
             actor=actor,
             postings=postings_to_rows(postings),
+            computation=computation,
             **extra,
         )
 

@@ -1,0 +1,290 @@
+"""The policy engine: from a document's facts to the amounts it posts.
+
+``evaluate`` looks up the policy in force for the document's region and
+date, runs the rule for its type with the facts and the state the rule needs
+(a person's usage of an annual cap, a household's tier, a district's
+remittances), and returns the amounts to post, the computation to keep in
+the event, and the state changes to make once every book has accepted the
+postings. Nothing is changed before then, so a refused document leaves no
+trace.
+
+A document that carries an amount as well as facts is checked: a mismatch is
+refused, naming both figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from ledger.aggregates.state import DistrictFund, Household, InsuredYear
+from ledger.documents import Document
+from ledger.errors import LedgerError
+from ledger.money import format_yuan
+from ledger.policy import Policy, load_policy
+from ledger.policy.computation import Computation, Step
+from ledger.policy.facts import Facts
+from ledger.regions import DIRECT_MUNICIPALITIES, known_regions
+
+REMITTANCE_PARAMETER = "adjustment.remittance_percent"
+
+
+class PolicyMismatchError(LedgerError):
+    """A document's amount differs from what the policy computes from its facts."""
+
+    rule = "amount as the policy computes it"
+
+
+class NothingPayableError(LedgerError):
+    """The policy computes nothing to pay (a cap reached, a quota used up, a stay that does not qualify)."""
+
+    rule = "nothing payable under the policy"
+
+
+class StateAccess(Protocol):
+    def insured_year(self, region: str, person: str, year: int) -> InsuredYear: ...
+    def household(self, region: str, household: str) -> Household: ...
+    def district_fund(self, region: str, scheme: str) -> DistrictFund: ...
+
+
+@dataclass
+class Evaluation:
+    """What the engine decided for one document.
+
+    Attributes:
+      document: the document with its computed amounts filled in.
+      computation: the record kept in the event, or None when no rule computed anything.
+      commits: state changes to make once the books have accepted the postings.
+    """
+
+    document: Document
+    computation: Computation | None = None
+    commits: list[Callable[[], None]] = field(default_factory=list)
+
+    def commit(self) -> None:
+        for change in self.commits:
+            change()
+
+
+def evaluate(document: Document, state: StateAccess) -> Evaluation:
+    handler = _HANDLERS.get(document.type)
+    if handler is None:
+        return Evaluation(document)
+    return handler(document, state)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _policy(document: Document) -> Policy:
+    return load_policy(document["region"], document.date)
+
+
+def _facts(document: Document, **defaults: Any) -> Facts:
+    values = {**{k: v for k, v in defaults.items() if v is not None}, **document.get("facts", {})}
+    return Facts(values, document.id)
+
+
+def _settle(document: Document, computation: Computation, amount_fen: int, label: str) -> Document:
+    """Fill in the computed amount, or check the one the document carries."""
+    if amount_fen <= 0:
+        reasons = "; ".join(f"{s.label}: {s.formula}" for s in computation.steps if not s.value) or "the computed amount is 0.00"
+        raise NothingPayableError(f"the policy computes nothing to pay ({reasons})", document_id=document.id, field="facts")
+    given_fen = document.get("amount")
+    if given_fen is not None and given_fen != amount_fen:
+        raise PolicyMismatchError(
+            f"the document says {format_yuan(given_fen)}, the policy computes {format_yuan(amount_fen)} "
+            f"as {label} ({computation.rule}); see the computation with 'ledger explain'",
+            document_id=document.id,
+            field="amount",
+        )
+    return replace(document, fields={**document.fields, "amount": amount_fen})
+
+
+def _person(document: Document, facts: Facts) -> str:
+    return facts.text("person")
+
+
+# ---------------------------------------------------------------- handlers
+
+
+def _contribution(document: Document, state: StateAccess) -> Evaluation:
+    from ledger.policy.rules.resident import check_tier_lock, contribution
+
+    if "facts" not in document.fields:
+        return Evaluation(document)
+    policy = _policy(document)
+    facts = _facts(document, tier=document.get("tier"))
+    computation = contribution(facts, policy)
+    evaluation = Evaluation(_settle(document, computation, computation.amounts["individual"], "individual contributions"), computation)
+    if facts.has("household"):
+        household = state.household(document["region"], facts.text("household"))
+        tier, year = int(facts.raw("tier")), document.date.year
+        if household.tier is not None:
+            try:
+                check_tier_lock(household.tier, household.chosen_year, tier, year, policy)
+            except LedgerError as error:
+                raise error.for_document(document.id) from None
+        evaluation.commits.append(lambda: household.choose(document.id, tier, year))
+    return evaluation
+
+
+def _district_class(document: Document, facts: Facts) -> str:
+    if facts.has("district_class"):
+        return facts.text("district_class")
+    region = known_regions().get(document["region"])
+    if region is None or not region.district_class:
+        raise facts._error("district_class", f"region {document['region']} has no known class; give main_urban, general or poverty_key")
+    return region.district_class
+
+
+def _subsidy(document: Document, state: StateAccess) -> Evaluation:
+    from ledger.policy.rules.resident import subsidy_split
+
+    if "facts" not in document.fields:
+        return Evaluation(document)
+    facts = _facts(document)
+    facts.values.setdefault("district_class", _district_class(document, facts))
+    computation = subsidy_split(facts, _policy(document))
+    # The municipality's part is provincial-level money in a municipality under the central
+    # government (重庆), prefecture-level money elsewhere.
+    municipal_level = "provincial" if document["region"][:2] in DIRECT_MUNICIPALITIES else "prefecture"
+    parts = {
+        "central": computation.amounts["central"],
+        municipal_level: computation.amounts["municipal"],
+        "county": computation.amounts["district"],
+    }
+    if "level" in document.fields:
+        parts = {document["level"]: parts.get(document["level"], 0)}
+    settled = _settle(document, computation, sum(parts.values()), "the subsidy")
+    return Evaluation(replace(settled, fields={**settled.fields, "parts": parts}), computation)
+
+
+def _with_usage(document: Document, state: StateAccess, rule: Callable[..., Computation], facts: Facts, bucket_of: Callable[[Facts], str]) -> Evaluation:
+    """Run a capped rule with the person's usage so far, and record the new usage on commit."""
+    insured = state.insured_year(document["region"], _person(document, facts), document.date.year)
+    computation = rule(facts, _policy(document), insured.used_fen(bucket_of(facts)))
+    amount_name = next(iter(computation.amounts))
+    evaluation = Evaluation(_settle(document, computation, computation.amounts[amount_name], amount_name), computation)
+    evaluation.commits.append(lambda: insured.record_use(document.id, computation.usage))
+    return evaluation
+
+
+def _claim(document: Document, state: StateAccess) -> Evaluation:
+    if "facts" not in document.fields:
+        return Evaluation(document)
+    from ledger.policy.rules import claims, resident
+
+    facts = _facts(document, tier=document.get("tier"))
+    category = document["category"]
+    if category == "other" and (facts.has("prenatal") or facts.has("delivery")):
+        computation = claims.maternity(facts, _policy(document))
+        return Evaluation(_settle(document, computation, computation.amounts["benefit"], "the maternity benefit"), computation)
+    if category == "other" and facts.has("hardship_group"):
+        return _with_usage(document, state, resident.hardship_drawdown, facts, lambda f: "hardship_account")
+    if category == "inpatient":
+        return _with_usage(document, state, claims.inpatient, facts, lambda f: "resident_annual_cap")
+    if category == "outpatient":
+        return _with_usage(document, state, claims.major_outpatient, facts, lambda f: "resident_annual_cap")
+    raise facts._error("prenatal", "an 'other' claim with facts is a maternity benefit (prenatal, delivery) or a hardship drawdown (hardship_group)")
+
+
+# 三无, 五保, and 低保 over 80 or in long-term care draw on a yearly quota; the
+# others on a capped share (seed 003, DOMAIN.md §3.4).
+QUOTA_CATEGORIES = frozenset({"sanwu", "wubao"})
+
+
+def _assistance_outpatient_bucket(facts: Facts) -> str:
+    category = facts.text("category")
+    elderly_or_in_care = facts.flag("over_80") or facts.flag("long_term_care")
+    if category in QUOTA_CATEGORIES or (category == "dibao" and elderly_or_in_care):
+        return "assistance_outpatient_quota"
+    return "assistance_outpatient_cap"
+
+
+def _assistance(document: Document, state: StateAccess) -> Evaluation:
+    if "facts" not in document.fields:
+        return Evaluation(document)
+    from ledger.policy.rules import assistance
+
+    facts = _facts(document)
+    rules = {
+        "outpatient": (assistance.outpatient, _assistance_outpatient_bucket),
+        "inpatient": (assistance.inpatient, lambda f: "assistance_inpatient_cap"),
+        "major_disease": (assistance.major_disease, lambda f: "assistance_major_cap"),
+        "large_expense": (assistance.large_expense, lambda f: "assistance_large_expense_cap"),
+    }
+    rule, bucket_of = rules[document["category"]]
+    return _with_usage(document, state, rule, facts, bucket_of)
+
+
+def _sponsorship(document: Document, state: StateAccess) -> Evaluation:
+    if "facts" not in document.fields:
+        return Evaluation(document)
+    from ledger.policy.rules import assistance
+
+    facts = _facts(document, tier=document.get("tier"))
+    computation = assistance.sponsorship(facts, _policy(document))
+    persons = document.get("persons", 1)
+    each_fen = computation.amounts["sponsored"]
+    total_fen = each_fen * persons
+    computation.steps.append(Step("for every person", f"{persons} × {format_yuan(each_fen)}", format_yuan(total_fen), computation.rule))
+    return Evaluation(_settle(document, computation, total_fen, "the sponsored premiums"), computation)
+
+
+def _remittance(document: Document, state: StateAccess) -> Evaluation:
+    fund = state.district_fund(document["region"], document.get("scheme", "resident"))
+    year = document.date.year
+    evaluation = Evaluation(document)
+    if "facts" in document.fields:
+        from ledger.policy.rules import adjustment
+
+        facts = _facts(document, remitted_before=format_yuan(fund.remitted_before_fen(year)))
+        computation = adjustment.remittance(facts, _policy(document))
+        evaluation = Evaluation(_settle(document, computation, computation.amounts["remittance"], "the remittance"), computation)
+    amount_fen = evaluation.document["amount"]
+    evaluation.commits.append(lambda: fund.record_remittance(document.id, year, amount_fen))
+    return evaluation
+
+
+def _check_grant(document: Document, state: StateAccess) -> None:
+    policy = _policy(document)
+    if not policy.has(REMITTANCE_PARAMETER):
+        return
+    from ledger.policy.rules import adjustment
+
+    fund = state.district_fund(document["region"], document.get("scheme", "resident"))
+    met_targets = _facts(document).flag("met_targets", default=True)
+    try:
+        adjustment.check_grant_allowed(fund.remitted_in(document.date.year), met_targets, policy)
+    except LedgerError as error:
+        raise error.for_document(document.id) from None
+
+
+def _grant(document: Document, state: StateAccess) -> Evaluation:
+    _check_grant(document, state)
+    return Evaluation(document)
+
+
+def _gap_cover(document: Document, state: StateAccess) -> Evaluation:
+    from ledger.policy.rules import adjustment
+
+    computation = adjustment.gap_cover(_facts(document), _policy(document))
+    amounts = computation.amounts
+    if amounts["from_grant"]:
+        _check_grant(document, state)
+    fields = {**document.fields, "from_grant": amounts["from_grant"], "from_fiscal": amounts["from_fiscal"]}
+    return Evaluation(replace(document, fields=fields), computation)
+
+
+_HANDLERS: dict[str, Callable[[Document, StateAccess], Evaluation]] = {
+    "contribution": _contribution,
+    "subsidy": _subsidy,
+    "claim": _claim,
+    "assistance": _assistance,
+    "sponsorship": _sponsorship,
+    "remittance": _remittance,
+    "grant": _grant,
+    "gap_cover": _gap_cover,
+}
