@@ -55,7 +55,9 @@ def check_funding(facts: Facts, policy: Policy) -> Computation:
     tier_fen = facts.money("tier_amount", allow_zero=False)
     individual_fen = facts.money("individual")
     if individual_fen > tier_fen:
-        raise facts._error("individual", f"the individual share {yuan(individual_fen)} is more than the tier amount {yuan(tier_fen)}")
+        raise facts._error(
+            "individual", f"the individual share {yuan(individual_fen)} is more than the tier amount {yuan(tier_fen)}"
+        )
     shortfalls = []
     minimum_fen = ex.money(FUNDING_MINIMUM)
     if tier_fen < minimum_fen:
@@ -105,7 +107,10 @@ def check_contribution_window(facts: Facts, policy: Policy) -> Computation:
         ex.note("no window", "the policy in force sets no contribution window, so any payment date is accepted")
         return ex.done({})
     if policy.has(f"{WINDOW}.first_coverage_year") and coverage_year < ex.count(f"{WINDOW}.first_coverage_year"):
-        ex.note("not checked", f"coverage year {coverage_year} is before the window applies (the old schemes' windows are not in the policy)")
+        ex.note(
+            "not checked",
+            f"coverage year {coverage_year} is before the window applies (the old schemes' windows are not in the policy)",
+        )
         return ex.done({})
     opens, closes, name = _window(ex, policy, coverage_year)
     if not opens <= paid_on <= closes:
