@@ -38,8 +38,10 @@ from ledger.errors import (
     PeriodClosedError,
     ReversalError,
 )
+from ledger.accounts import CHART, FISCAL_ACCOUNT, FUND_BALANCE, AccountClass
+from ledger.money import format_yuan
 from ledger.policy.engine import evaluate
-from ledger.postings import postings_from_rows
+from ledger.postings import Posting, postings_from_rows, split_key
 
 BATCH_SIZE_DOCUMENTS = 500
 SNAPSHOT_INTERVAL_EVENTS = 1000
@@ -125,7 +127,7 @@ class LedgerApp(Application[UUID]):
         """Post documents in order, yielding one outcome per document once its batch is saved."""
         pending: list[Document] = []
         for document in documents:
-            if document.type in ("reversal", "year_close"):
+            if document.type in ("reversal", "year_close", "merger"):
                 # These read what earlier documents wrote, so everything before them is saved first.
                 yield from self._post_batch(pending)
                 pending = []
@@ -205,6 +207,9 @@ class LedgerApp(Application[UUID]):
             original, entries = self._plan_reversal(document)
         elif document.type == "year_close":
             entries = self._plan_year_close(batch, document)
+        elif document.type == "merger":
+            entries, merger_computation = self._plan_merger(document)
+            computation = merger_computation.to_dict()
         else:
             entries = plan(document)
         books = [self._book(batch, entry.book) for entry in entries]
@@ -286,6 +291,47 @@ class LedgerApp(Application[UUID]):
             Entry(next_key, Book.BalancesCarriedForward, carried, date(key.year + 1, 1, 1), {"from_year": key.year}),
         ]
 
+    def _plan_merger(self, document: Document) -> tuple[list[Entry], Any]:
+        """Move every balance of the 城镇居民 and 新农合 books into the resident book, at their audited figures.
+
+        Each old book gives up every balance (income and expense too, so they
+        need no separate close) and closes; the resident book receives the
+        assets and liabilities, with the merged fund balance on the
+        document's tier, and finance's cover of any deficit (seed 002 四(二)).
+        """
+        from ledger.policy import load_policy
+        from ledger.policy.facts import Facts
+        from ledger.policy.rules.chenzhou import merge_funds
+
+        year = document.date.year
+        old: dict[str, Book] = {}
+        for fund, scheme in (("urban", "urban_resident"), ("ncms", "ncms")):
+            try:
+                old[fund] = self.repository.get(book_id(BookKey(document["region"], scheme, year)))
+            except AggregateNotFoundError:
+                raise BookNotFoundError(f"there is no {scheme} book of {document['region']} for {year} to merge", field="region") from None
+        facts = {**document["facts"], **{f"{fund}_balance": format_yuan(_fund_balance_fen(book)) for fund, book in old.items()}}
+        computation = merge_funds(Facts(facts, document.id), load_policy(document["region"], document.date))
+        tier = document.get("tier", 0)
+        received: dict[tuple[str, int], int] = {}
+        entries = []
+        for book in old.values():
+            moved = tuple(Posting(*split_key(key), -balance_fen) for key, balance_fen in sorted(book.balances.items()))
+            entries.append(Entry(book.key, Book.FundsMerged, moved, extra={"merged_into": "resident"}))
+            for key, balance_fen in book.balances.items():
+                account, _ = split_key(key)
+                if not CHART[account].is_income_or_expense and CHART[account].account_class is not AccountClass.NET_ASSETS:
+                    received[(account, 0)] = received.get((account, 0), 0) + balance_fen
+        gap_fen = computation.amounts["finance_covers_gap"]
+        if gap_fen:
+            received[(FISCAL_ACCOUNT, 0)] = received.get((FISCAL_ACCOUNT, 0), 0) + gap_fen
+            received[("4101.04", tier)] = -gap_fen
+        moved_in_fen = sum(amount for (account, _), amount in received.items() if account != "4101.04")
+        received[(FUND_BALANCE, tier)] = -(moved_in_fen - gap_fen)
+        postings = tuple(Posting(account, t, amount) for (account, t), amount in sorted(received.items()) if amount)
+        entries.append(Entry(BookKey(document["region"], "resident", year), Book.MergedFundsReceived, postings))
+        return entries, computation
+
     # ------------------------------------------------------------ reading
 
     def registered_hashes(self, document_ids: Sequence[str]) -> dict[str, str]:
@@ -307,6 +353,16 @@ class LedgerApp(Application[UUID]):
             event = self.mapper.to_domain_event(stored_event)
             hashes[event.document_id] = event.content_hash
         return hashes
+
+
+def _fund_balance_fen(book: Book) -> int:
+    """A book's fund balance: net assets plus the year's income less expense, as a credit figure."""
+    total_fen = 0
+    for key, balance_fen in book.balances.items():
+        account = CHART[split_key(key)[0]]
+        if account.is_income_or_expense or account.account_class is AccountClass.NET_ASSETS:
+            total_fen -= balance_fen
+    return total_fen
 
     def book(self, key: BookKey) -> Book:
         """Replay one book from its events (and snapshot): the auditor's independent figure."""

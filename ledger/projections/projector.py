@@ -143,7 +143,7 @@ class Projector:
         deltas.events[book_hex] += 1
         if not isinstance(event, Book.Posted):
             return
-        if isinstance(event, Book.YearClosed):
+        if isinstance(event, (Book.YearClosed, Book.FundsMerged)):
             deltas.closed.add(book_hex)
         brought_forward = isinstance(event, Book.BalancesCarriedForward)
         for posting in postings_from_rows(event.postings):
