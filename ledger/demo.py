@@ -24,6 +24,9 @@ from importlib import resources
 from typing import Any
 
 from ledger.money import allocate, format_yuan, parse_yuan
+from ledger.policy import load_policy
+from ledger.policy.facts import Facts
+from ledger.policy.rules.resident import contribution
 from ledger.regions import known_regions
 
 DEMO_MUNICIPALITY = "500000"
@@ -79,6 +82,7 @@ class _District:
         self.rng = rng
         self.writer = writer
         self.district_class = known_regions()[region].district_class
+        self.policy = load_policy(region, date(year, 1, 1))
         self.remitted_fen = 0
         self.sequence = 0
 
@@ -111,15 +115,19 @@ class _District:
                 {"id": self.id("close"), "type": "year_close", "region": self.region, "scheme": scheme, "year": self.year},
             )
 
-    def _tier_figure(self, tier: int, name: str) -> int:
-        return parse_yuan(self.config["tiers"][str(tier)][name])
+    def _tier_amount_fen(self, tier: int) -> int:
+        return int(self.policy.get(f"resident.tier_{tier}.amount").value)
+
+    def _individual_share_fen(self, tier: int) -> int:
+        """What one urban resident pays at a tier, as the policy engine computes it."""
+        return contribution(Facts({"tier": tier, "urban": 1}), self.policy).amounts["individual"]
 
     def _sponsored(self, tier: int) -> int:
         per_thousand = self.config["sponsorship"][f"sponsored_per_thousand_tier_{tier}"]
         return self.insured[tier] * per_thousand // 1000
 
     def _fundraising_fen(self, tier: int) -> int:
-        return self.insured[tier] * self._tier_figure(tier, "amount")
+        return self.insured[tier] * self._tier_amount_fen(tier)
 
     def _write_opening(self, monthly_benefits: dict[int, int]) -> None:
         months = self.config["spending"]["opening_balance_months"]
@@ -137,21 +145,20 @@ class _District:
     def _write_contributions(self) -> None:
         """Individual shares collected in batches over the first quarter, swept at each month end."""
         batches = len(CONTRIBUTION_MONTHS) * self.size
+        self._month_sweeps = {m: 0 for m in CONTRIBUTION_MONTHS}
         for tier in (1, 2):
-            share_fen = self._tier_figure(tier, "amount") - self._tier_figure(tier, "subsidy")
+            share_fen = self._individual_share_fen(tier)
             paying = self.insured[tier] - self._sponsored(tier)
             persons = allocate(paying, [self.rng.randint(5, 15) for _ in range(batches)])
             for index, count in enumerate(persons):
                 month = CONTRIBUTION_MONTHS[index % len(CONTRIBUTION_MONTHS)]
+                # The document carries the facts; the policy engine computes count × share.
                 self.writer.add(
                     self.day(month, self.rng.randint(1, 15)),
-                    self.resident("contribution", tier=tier, amount=format_yuan(count * share_fen), persons=count),
+                    self.resident("contribution", tier=tier, persons=count, facts={"urban": count}),
                 )
-        self._month_sweeps = {m: 0 for m in CONTRIBUTION_MONTHS}
-        for when, _, raw in self.writer.documents:
-            if raw.get("region") == self.region and raw["type"] == "contribution":
-                self._month_sweeps[when.month] += parse_yuan(raw["amount"])
-        refund_fen = self._tier_figure(1, "amount") - self._tier_figure(1, "subsidy")
+                self._month_sweeps[month] += count * share_fen
+        refund_fen = self._individual_share_fen(1)
         self.writer.add(
             self.day(2, 20),
             self.resident("refund", tier=1, amount=format_yuan(refund_fen), original_year=self.year, memo="参保人死亡退费"),
@@ -169,19 +176,13 @@ class _District:
             )
 
     def _write_subsidies(self) -> None:
-        """Central in February; municipal and district in March, split by the district's class."""
-        share_percent = self.config["municipal_share_percent"][self.district_class]
+        """Central in February; municipal and district in March: the engine splits by the district's class."""
         for tier in (1, 2):
             persons = self.insured[tier]
-            central_fen = self._tier_figure(tier, "central")
-            local_fen = self._tier_figure(tier, "subsidy") - central_fen
-            municipal_fen = local_fen * share_percent // 100
-            parts = (("central", central_fen, 10), ("provincial", municipal_fen, 10), ("county", local_fen - municipal_fen, 20))
-            for level, per_person_fen, day in parts:
-                month = 2 if level == "central" else 3
+            for level, month, day in (("central", 2, 10), ("provincial", 3, 10), ("county", 3, 20)):
                 self.writer.add(
                     self.day(month, day),
-                    self.resident("subsidy", tier=tier, level=level, amount=format_yuan(persons * per_person_fen), persons=persons),
+                    self.resident("subsidy", tier=tier, level=level, persons=persons, facts={"urban": persons}),
                 )
 
     def _write_assistance(self) -> dict[int, list[int]]:

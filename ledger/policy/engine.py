@@ -28,6 +28,9 @@ from ledger.policy.facts import Facts
 from ledger.regions import DIRECT_MUNICIPALITIES, known_regions
 
 REMITTANCE_PARAMETER = "adjustment.remittance_percent"
+# "yearly" (Chenzhou: a share of each year's fundraising) or "top_up" (Chongqing: keep the
+# cumulative remittance at the share of the current year's fundraising).
+REMITTANCE_METHOD = "adjustment.remittance_method"
 
 
 class PolicyMismatchError(LedgerError):
@@ -238,10 +241,15 @@ def _remittance(document: Document, state: StateAccess) -> Evaluation:
     year = document.date.year
     evaluation = Evaluation(document)
     if "facts" in document.fields:
-        from ledger.policy.rules import adjustment
+        from ledger.policy.rules import adjustment, chenzhou
 
-        facts = _facts(document, remitted_before=format_yuan(fund.remitted_before_fen(year)))
-        computation = adjustment.remittance(facts, _policy(document))
+        policy = _policy(document)
+        method = policy.get(REMITTANCE_METHOD).value if policy.has(REMITTANCE_METHOD) else "top_up"
+        if method == chenzhou.YEARLY_REMITTANCE:
+            computation = chenzhou.adjustment_remittance(_facts(document), policy)
+        else:
+            facts = _facts(document, remitted_before=format_yuan(fund.remitted_before_fen(year)))
+            computation = adjustment.remittance(facts, policy)
         evaluation = Evaluation(_settle(document, computation, computation.amounts["remittance"], "the remittance"), computation)
     amount_fen = evaluation.document["amount"]
     evaluation.commits.append(lambda: fund.record_remittance(document.id, year, amount_fen))
