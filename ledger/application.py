@@ -354,6 +354,10 @@ class LedgerApp(Application[UUID]):
             hashes[event.document_id] = event.content_hash
         return hashes
 
+    def book(self, key: BookKey) -> Book:
+        """Replay one book from its events (and snapshot): the auditor's independent figure."""
+        return self.repository.get(book_id(key))
+
 
 def _fund_balance_fen(book: Book) -> int:
     """A book's fund balance: net assets plus the year's income less expense, as a credit figure."""
@@ -363,7 +367,3 @@ def _fund_balance_fen(book: Book) -> int:
         if account.is_income_or_expense or account.account_class is AccountClass.NET_ASSETS:
             total_fen -= balance_fen
     return total_fen
-
-    def book(self, key: BookKey) -> Book:
-        """Replay one book from its events (and snapshot): the auditor's independent figure."""
-        return self.repository.get(book_id(key))

@@ -149,10 +149,14 @@ def sponsorship(facts: Facts, policy: Policy) -> Computation:
         ex.note("not sponsored", "the worker scheme covers the person (属于城镇职工医疗保险覆盖范围的除外)", "seed 003 二(一)")
         sponsored_fen = 0
     elif tier == 1 and category in FULL_SPONSORSHIP:
-        sponsored_fen = ex.step("sponsored in full (全额资助)", f"the whole contribution {yuan(contribution_fen)}", contribution_fen, "seed 003 二(一)")
+        sponsored_fen = ex.step(
+            "sponsored in full (全额资助)", f"the whole contribution {yuan(contribution_fen)}", contribution_fen, "seed 003 二(一)"
+        )
     else:
         standard_fen = ex.money(f"assistance.sponsorship.tier_{tier}.amount")
-        sponsored_fen = ex.step("sponsored", f"min({yuan(standard_fen)}, {yuan(contribution_fen)} contribution)", min(standard_fen, contribution_fen))
+        sponsored_fen = ex.step(
+            "sponsored", f"min({yuan(standard_fen)}, {yuan(contribution_fen)} contribution)", min(standard_fen, contribution_fen)
+        )
     paid_fen = ex.step(
         "paid by the recipient (超过资助标准的…由救助对象自付)",
         f"{yuan(contribution_fen)} − {yuan(sponsored_fen)}",
