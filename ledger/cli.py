@@ -403,6 +403,24 @@ def policy_show(
     out.print(table)
 
 
+@policy_app.command("check")
+def policy_check(
+    region: Annotated[str, typer.Argument(help="A district, or a municipality for all its books.")],
+    year: Annotated[int, typer.Argument(help="Fiscal year.")],
+    db: DbOption = None,
+) -> None:
+    """The policy's surplus checks on each fund: findings are reported, exit 1 when there are any."""
+    from ledger.policy.checks import surplus_findings
+
+    with open_ledger(db) as ledger:
+        findings = surplus_findings(current(ledger).engine, region, year)
+    for finding in findings:
+        out.print(f"[yellow]{finding.book}: {finding.message}[/yellow]")
+    out.print(f"{len(findings)} findings for {region_name(region)} {region} in {year}")
+    if findings:
+        raise typer.Exit(1)
+
+
 @app.command()
 def explain(
     document_id: Annotated[str, typer.Argument(help="The business document id.")],

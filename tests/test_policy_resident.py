@@ -170,7 +170,7 @@ def test_a_subsidy_with_facts_posts_every_level_s_part_and_keeps_the_computation
     assert rows == {("1003", 0): 400000, ("4101.01", 1): -200000, ("4101.02", 1): -150000, ("4101.04", 1): -50000}
     shown = explain(ledger, "S-1")
     assert shown["computation"]["rule"] == "resident.subsidy_split"
-    assert shown["computation"]["policy"]["files"] == ["chongqing-2007"]
+    assert "chongqing-2007" in shown["computation"]["policy"]["files"]
     assert shown["computation"]["amounts"] == {"central": 200000, "municipal": 150000, "district": 50000}
     assert json.dumps(shown, ensure_ascii=False)
 

@@ -259,11 +259,26 @@ def test_grant_that_would_overdraw_the_adjustment_book_writes_to_neither_book(le
     post(
         ledger,
         subsidy("JS-1", "2000.00", region=JIANGJIN),
+        subsidy("WS-1", "1000.00"),
+        {"id": "JR-1", "type": "remittance", "date": "2012-06-30", "region": JIANGJIN, "tier": 1, "amount": "400.00"},
+        {"id": "WR-1", "type": "remittance", "date": "2012-06-30", "region": WANZHOU, "tier": 1, "amount": "100.00"},
+    )
+    line = {"id": "G-1", "type": "grant", "date": "2012-11-30", "region": WANZHOU, "tier": 1, "amount": "500.01"}
+    assert_refused(ledger, line, AccountOverdrawnError, "amount")  # the adjustment fund holds 400.00 + 100.00
+    assert _books(ledger) == [(CHONGQING, "adjustment", 2012), (WANZHOU, "resident", 2012), (JIANGJIN, "resident", 2012)]
+
+
+def test_grant_to_a_district_that_did_not_remit_this_year_is_refused(ledger):
+    # Seed 004 居民办法 六(三): 未按规定上解市级调剂金的区县…市级调剂金不予调剂补助
+    from ledger.policy.rules.adjustment import GrantRefusedError
+
+    post(
+        ledger,
+        subsidy("JS-1", "2000.00", region=JIANGJIN),
         {"id": "JR-1", "type": "remittance", "date": "2012-06-30", "region": JIANGJIN, "tier": 1, "amount": "400.00"},
     )
-    line = {"id": "G-1", "type": "grant", "date": "2012-11-30", "region": WANZHOU, "tier": 1, "amount": "400.01"}
-    assert_refused(ledger, line, AccountOverdrawnError, "amount")  # the adjustment fund holds 400.00
-    assert _books(ledger) == [(CHONGQING, "adjustment", 2012), (JIANGJIN, "resident", 2012)]
+    line = {"id": "G-1", "type": "grant", "date": "2012-11-30", "region": WANZHOU, "tier": 1, "amount": "100.00"}
+    assert_refused(ledger, line, GrantRefusedError, "region")
 
 
 def test_sponsorship_beyond_the_assistance_account_writes_to_neither_book(ledger):

@@ -278,20 +278,26 @@ def test_remittance_moves_8_percent_of_fundraising_to_the_municipal_adjustment_b
 
 
 def test_grant_from_the_adjustment_book_to_a_district(ledger):
+    # Seed 004 居民办法 六(三): a district that did not remit gets no grant, so 万州 remits first.
     post(
         ledger,
         {"id": "JS-1", "type": "subsidy", "date": "2012-01-20", "region": JIANGJIN, "scheme": "resident",
          "level": "central", "tier": 1, "amount": "2000.00"},
+        {"id": "WS-1", "type": "subsidy", "date": "2012-01-20", "region": WANZHOU, "scheme": "resident",
+         "level": "central", "tier": 1, "amount": "1000.00"},
         {"id": "JR-1", "type": "remittance", "date": "2012-06-30", "region": JIANGJIN, "tier": 1, "amount": "400.00"},
+        {"id": "WR-1", "type": "remittance", "date": "2012-06-30", "region": WANZHOU, "tier": 1, "amount": "100.00"},
         {"id": "G-1", "type": "grant", "date": "2012-11-30", "region": WANZHOU, "tier": 1, "amount": "300.00"},
     )
     assert balances(ledger, CHONGQING, "adjustment", 2012) == {
-        "1003": "100.00",  # 400.00 from 江津 − 300.00 to 万州
-        "4402": "-400.00",
+        "1003": "200.00",  # 400.00 from 江津 + 100.00 from 万州 − 300.00 to 万州
+        "4402": "-500.00",
         "5302": "300.00",  # 补助下级支出
     }
     assert balances(ledger, WANZHOU, "resident", 2012) == {
-        "1003": "300.00",
+        "1003": "1200.00",  # 1000.00 − 100.00 remitted + 300.00 granted
+        "4101.01:1": "-1000.00",
+        "5301:1": "100.00",
         "4401:1": "-300.00",  # 上级补助收入
     }
     assert balances(ledger, JIANGJIN, "resident", 2012) == {
@@ -513,6 +519,7 @@ def test_rebuild_reproduces_the_live_projections_row_for_row(ledger):
          "level": "central", "amount": "1000.00"},
         {"id": "SP-1", "type": "sponsorship", "date": "2012-01-10", "region": WANZHOU, "tier": 2, "amount": "600.00"},
         {"id": "R-1", "type": "remittance", "date": "2012-06-30", "region": JIANGJIN, "tier": 1, "amount": "400.00"},
+        {"id": "R-2", "type": "remittance", "date": "2012-06-30", "region": WANZHOU, "tier": 1, "amount": "100.00"},
         {"id": "G-1", "type": "grant", "date": "2012-11-30", "region": WANZHOU, "tier": 1, "amount": "300.00"},
         {"id": "REV-1", "type": "reversal", "date": "2012-12-01", "reverses": "CL-1"},
         _close(2012),

@@ -267,6 +267,7 @@ def _check_grant(document: Document, state: StateAccess) -> None:
     try:
         adjustment.check_grant_allowed(fund.remitted_in(document.date.year), met_targets, policy)
     except LedgerError as error:
+        error.field = error.field or "region"
         raise error.for_document(document.id) from None
 
 

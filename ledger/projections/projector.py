@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy import Connection, Engine, Table, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.accounts import FISCAL_ACCOUNT
@@ -41,12 +41,14 @@ class _Deltas:
     balances: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
     fiscal: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
 
-    def add_posting(self, book_hex: str, account: str, tier: int, amount_fen: int) -> None:
-        row = self.balances.setdefault((book_hex, account, tier), [0, 0])
+    def add_posting(self, book_hex: str, account: str, tier: int, amount_fen: int, closing: bool) -> None:
+        row = self.balances.setdefault((book_hex, account, tier), [0, 0, 0])
         if amount_fen > 0:
             row[0] += amount_fen
         else:
             row[1] -= amount_fen
+        if closing:
+            row[2] += amount_fen
 
     def add_fiscal(self, key: tuple[str, str, int], amount_fen: int, brought_forward: bool) -> None:
         row = self.fiscal.setdefault(key, [0, 0, 0])  # opening, receipts, payments
@@ -65,6 +67,9 @@ class Projector:
         self._book_keys: dict[str, tuple[str, str, int]] = {}
 
     def create_tables(self) -> None:
+        if not self._schema_is_current():
+            # Projections are folds over the events: an older layout is dropped and replayed.
+            self.drop_tables()
         tables.metadata.create_all(self.engine)
         with self.engine.begin() as connection:
             exists = connection.execute(
@@ -72,6 +77,15 @@ class Projector:
             ).first()
             if exists is None:
                 connection.execute(tables.tracking.insert().values(name=PROJECTION_NAME, notification_id=0))
+
+    def _schema_is_current(self) -> bool:
+        inspector = inspect(self.engine)
+        for table in (*tables.PROJECTION_TABLES, tables.tracking):
+            if inspector.has_table(table.name):
+                existing = {column["name"] for column in inspector.get_columns(table.name)}
+                if existing != {column.name for column in table.columns}:
+                    return False
+        return True
 
     def drop_tables(self) -> None:
         tables.metadata.drop_all(self.engine)
@@ -146,8 +160,9 @@ class Projector:
         if isinstance(event, (Book.YearClosed, Book.FundsMerged)):
             deltas.closed.add(book_hex)
         brought_forward = isinstance(event, Book.BalancesCarriedForward)
+        closing = isinstance(event, Book.YearClosed)
         for posting in postings_from_rows(event.postings):
-            deltas.add_posting(book_hex, posting.account, posting.tier, posting.amount_fen)
+            deltas.add_posting(book_hex, posting.account, posting.tier, posting.amount_fen, closing)
             if posting.account == FISCAL_ACCOUNT:
                 deltas.add_fiscal(self._book_key(book_hex), posting.amount_fen, brought_forward)
 
@@ -172,10 +187,10 @@ class Projector:
                 values["closed"] = True
             connection.execute(update(tables.books).where(tables.books.c.book_id == book_hex).values(**values))
         rows = [
-            {"book_id": b, "account": a, "tier": t, "debit_fen": d, "credit_fen": c, "balance_fen": d - c}
-            for (b, a, t), (d, c) in deltas.balances.items()
+            {"book_id": b, "account": a, "tier": t, "debit_fen": d, "credit_fen": c, "balance_fen": d - c, "closed_fen": z}
+            for (b, a, t), (d, c, z) in deltas.balances.items()
         ]
-        _upsert_adding(connection, tables.balances, rows, ("debit_fen", "credit_fen", "balance_fen"))
+        _upsert_adding(connection, tables.balances, rows, ("debit_fen", "credit_fen", "balance_fen", "closed_fen"))
         rows = [
             {
                 "region": r,

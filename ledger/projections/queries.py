@@ -24,6 +24,7 @@ class BalanceRow:
       tier: 1 or 2 on a resident book's tiered accounts, else 0.
       debit_fen, credit_fen: everything posted to each side.
       balance_fen: debit minus credit.
+      closed_fen: what the year-end close posted (balance_fen − closed_fen is the balance before it).
     """
 
     account: str
@@ -31,6 +32,11 @@ class BalanceRow:
     debit_fen: int
     credit_fen: int
     balance_fen: int
+    closed_fen: int = 0
+
+    @property
+    def before_close_fen(self) -> int:
+        return self.balance_fen - self.closed_fen
 
     @property
     def name(self) -> str:
@@ -83,7 +89,7 @@ def list_books(engine: Engine, region: str | None = None, scheme: str | None = N
 def book_balances(engine: Engine, book_id: str, account: str | None = None) -> list[BalanceRow]:
     t = tables.balances
     query = (
-        select(t.c.account, t.c.tier, t.c.debit_fen, t.c.credit_fen, t.c.balance_fen)
+        select(t.c.account, t.c.tier, t.c.debit_fen, t.c.credit_fen, t.c.balance_fen, t.c.closed_fen)
         .where(t.c.book_id == book_id)
         .order_by(t.c.account, t.c.tier)
         .limit(MAXIMUM_ROWS)
@@ -104,6 +110,7 @@ def municipality_balances(engine: Engine, municipality: str, scheme: str | None,
             func.sum(t.c.debit_fen),
             func.sum(t.c.credit_fen),
             func.sum(t.c.balance_fen),
+            func.sum(t.c.closed_fen),
         )
         .join(b, b.c.book_id == t.c.book_id)
         .where(b.c.municipality == municipality, b.c.year == year)
@@ -114,7 +121,7 @@ def municipality_balances(engine: Engine, municipality: str, scheme: str | None,
     if scheme:
         query = query.where(b.c.scheme == scheme)
     with engine.connect() as connection:
-        return [BalanceRow(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in connection.execute(query)]
+        return [BalanceRow(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in connection.execute(query)]
 
 
 @dataclass(frozen=True)

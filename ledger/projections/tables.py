@@ -32,6 +32,9 @@ balances = Table(
     Column("debit_fen", BigInteger, nullable=False),
     Column("credit_fen", BigInteger, nullable=False),
     Column("balance_fen", BigInteger, nullable=False),
+    # What the year-end close posted to the row, so the year's own income and
+    # expense (balance before the close) stay readable after it.
+    Column("closed_fen", BigInteger, nullable=False),
 )
 
 # The social-security fiscal special account (财政专户, 1003) per region, fund
