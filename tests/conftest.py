@@ -9,6 +9,10 @@ server fails the run instead.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy
@@ -67,3 +71,29 @@ def store_url(request, tmp_path) -> str:
 def ledger(store_url):
     with Ledger(store_url) as opened:
         yield opened
+
+
+# For property tests, which need a fresh store per example (hypothesis and function fixtures do not mix).
+
+
+def require_backend(backend: str) -> None:
+    if backend == "postgres" and not _postgres_available():
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required here but does not answer at {POSTGRES_URL}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}")
+
+
+@contextmanager
+def empty_store(backend: str) -> Iterator[Ledger]:
+    """A ledger on a store nothing was ever written to, closed afterwards."""
+    if backend == "postgres":
+        _empty_postgres()
+        with Ledger(POSTGRES_URL) as ledger:
+            yield ledger
+        return
+    folder = tempfile.mkdtemp(prefix="ledger-properties-")
+    try:
+        with Ledger(f"sqlite:///{folder}/ledger.db") as ledger:
+            yield ledger
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -13,10 +13,7 @@ emptied by conftest's ``_empty_postgres``.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -27,7 +24,7 @@ from eventsourcing.utils import get_topic
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import POSTGRES_URL, REQUIRE_POSTGRES, _empty_postgres, _postgres_available
+from conftest import empty_store, require_backend
 from ledger.accounts import BANK_ACCOUNTS, CHART
 from ledger.aggregates.document import DocumentRecord
 from ledger.application import DUPLICATE, POSTED, REJECTED, Outcome
@@ -258,27 +255,6 @@ def readable(raws: Sequence[dict[str, Any]]) -> list[Document]:
 # ---------------------------------------------------------------- stores
 
 
-def _require_backend(backend: str) -> None:
-    if backend == "postgres" and not _postgres_available():
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required here but does not answer at {POSTGRES_URL}")
-        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}")
-
-
-@contextmanager
-def empty_store(backend: str) -> Iterator[Ledger]:
-    """A ledger on a store nothing was ever written to, closed afterwards."""
-    if backend == "postgres":
-        _empty_postgres()
-        with Ledger(POSTGRES_URL) as ledger:
-            yield ledger
-        return
-    folder = tempfile.mkdtemp(prefix="ledger-properties-")
-    try:
-        with Ledger(f"sqlite:///{folder}/ledger.db") as ledger:
-            yield ledger
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def registered_documents(ledger: Ledger) -> dict[str, str]:
@@ -398,7 +374,7 @@ def check_every_property(ledger: Ledger, documents: Sequence[Document]) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_any_document_sequence_leaves_balanced_verifiable_idempotent_books(backend: str) -> None:
-    _require_backend(backend)
+    require_backend(backend)
 
     @STORE_SETTINGS
     @given(raws=raw_documents())
