@@ -23,9 +23,10 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
-from ledger.money import allocate, format_yuan, parse_yuan
+from ledger.money import allocate, format_yuan
 from ledger.policy import load_policy
 from ledger.policy.facts import Facts
+from ledger.policy.rules import adjustment, assistance, claims
 from ledger.policy.rules.resident import contribution
 from ledger.regions import known_regions
 
@@ -83,6 +84,7 @@ class _District:
         self.writer = writer
         self.district_class = known_regions()[region].district_class
         self.policy = load_policy(region, date(year, 1, 1))
+        self.assistance_policy = self.policy
         self.remitted_fen = 0
         self.sequence = 0
 
@@ -187,7 +189,8 @@ class _District:
 
     def _write_assistance(self) -> dict[int, list[int]]:
         """Assistance subsidies on 2 January, premium sponsorship on 15 January, then monthly aid."""
-        sponsorship_fen = {t: self._sponsored(t) * parse_yuan(self.config["sponsorship"][f"tier_{t}"]) for t in (1, 2)}
+        sponsored_each_fen = {t: self._sponsored_each_fen(t) for t in (1, 2)}
+        sponsorship_fen = {t: self._sponsored(t) * sponsored_each_fen[t] for t in (1, 2)}
         monthly_aid_fen = (self.insured[1] + self.insured[2]) * 3 // 12 * 100  # about 3 元 of aid per insured a year
         margin = 100 + self.config["spending"]["assistance_budget_percent_over_spending"]
         budget_fen = (sum(sponsorship_fen.values()) + 12 * monthly_aid_fen) * margin // 100
@@ -197,14 +200,35 @@ class _District:
                 {"id": self.id("asubsidy"), "type": "subsidy", "region": self.region, "scheme": "assistance",
                  "level": level, "amount": format_yuan(part_fen)},
             )
-        for tier, amount_fen in sponsorship_fen.items():
+        for tier in (1, 2):
             self.writer.add(
                 self.day(1, 15),
                 {"id": self.id("sponsor"), "type": "sponsorship", "region": self.region, "tier": tier,
-                 "amount": format_yuan(amount_fen), "persons": self._sponsored(tier)},
+                 "persons": self._sponsored(tier), "facts": self._sponsorship_facts(tier)},
             )
         categories = ["outpatient", "inpatient", "major_disease", "large_expense"]
         return {month: allocate(monthly_aid_fen, [40, 35, 15, 10]) for month in range(1, 13)} | {"categories": categories}  # type: ignore[dict-item]
+
+    def _sponsorship_facts(self, tier: int) -> dict[str, Any]:
+        return {"category": "dibao", "individual_contribution": format_yuan(self._individual_share_fen(tier))}
+
+    def _sponsored_each_fen(self, tier: int) -> int:
+        """What the assistance fund pays for one sponsored 低保 resident, as the engine computes it."""
+        facts = Facts({"tier": tier, **self._sponsorship_facts(tier)})
+        return assistance.sponsorship(facts, self.assistance_policy).amounts["sponsored"]
+
+    def _write_person_claim(self, month: int) -> int:
+        """One resident's inpatient stay, written as facts: the engine computes the reimbursement."""
+        level = self.rng.choice(("1", "2", "3"))
+        facts = {"person": f"{self.region}-P{month:02d}{self.rng.randint(0, 99999):05d}", "hospital_level": level,
+                 "covered_cost": format_yuan(self.rng.randint(200_000, 4_000_000))}
+        computed = claims.inpatient(Facts({"tier": 1, **facts}), self.policy, 0).amounts["reimbursement"]
+        if computed:
+            self.writer.add(
+                self.day(month, self.rng.randint(5, 28)),
+                self.resident("claim", tier=1, category="inpatient", facts=facts),
+            )
+        return computed
 
     def _write_claims(self, month: int, monthly_benefits: dict[int, int], aid: dict[int, list[int]]) -> None:
         spending = self.config["spending"]
@@ -221,6 +245,7 @@ class _District:
                             self.resident("claim", tier=tier, category=category, amount=format_yuan(amount_fen)),
                         )
                 funding_fen += budget_fen
+        funding_fen += self._write_person_claim(month)
         self.writer.add(
             self.day(month, 1),
             self.resident("transfer", **{"from": "fiscal", "to": "payment"}, amount=format_yuan(funding_fen)),
@@ -263,11 +288,12 @@ class _District:
         )
 
     def _write_remittance(self, fundraising: dict[int, int]) -> None:
-        percent = self.config["adjustment"]["remittance_percent"]
+        """The first pooling year's remittance: the engine computes the share of each tier's fundraising."""
         for tier in (1, 2):
-            amount_fen = fundraising[tier] * percent // 100
-            self.remitted_fen += amount_fen
-            self.writer.add(self.day(12, 10), self.resident("remittance", tier=tier, amount=format_yuan(amount_fen)))
+            facts = {"fundraising": format_yuan(fundraising[tier])}
+            computed = adjustment.remittance(Facts({**facts, "remitted_before": "0.00"}), self.policy)
+            self.remitted_fen += computed.amounts["remittance"]
+            self.writer.add(self.day(12, 10), self.resident("remittance", tier=tier, facts=facts))
 
 
 def _write_adjustment_fund(config, year: int, remitted_fen: int, poverty_districts: list[str], writer: _Writer) -> None:  # type: ignore[no-untyped-def]
