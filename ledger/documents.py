@@ -291,6 +291,7 @@ SPECS: dict[str, tuple[dict[str, FieldReader], dict[str, FieldReader]]] = {
         {"scheme": _choice(("resident",)), "tier": _tier, "municipality": _region, **_MEMO},
     ),
     "merger": ({"region": _region, "facts": _facts}, {"tier": _tier, **_MEMO}),
+    "worker_settlement": ({"region": _region, "facts": _facts}, {"municipality": _region, **_MEMO}),
     "interest": (_COMMON, {"account": _bank_account, "tier": _tier, **_MEMO}),
     "refund": (
         {**_COMMON, "original_year": _year},
@@ -485,8 +486,13 @@ def _plan_grant(d: Document) -> list[Entry]:
 
 
 def _plan_gap_cover(d: Document) -> list[Entry]:
-    """A district's gap: the grant part from the adjustment fund, the fiscal part from its own finance."""
-    district = _book(d, scheme="resident")
+    """A district's gap: the grant part from the municipal fund, the fiscal part from its own finance.
+
+    Also a worker fund's settlement (``worker_settlement``): the municipality's
+    share of an overspend is the grant part, what falls to the district
+    government the fiscal part.
+    """
+    district = _book(d, scheme="worker" if d.type == "worker_settlement" else "resident")
     tier = d.get("tier", 0)
     grant_fen, fiscal_fen = d["from_grant"], d["from_fiscal"]
     postings = [Posting(chart.FISCAL_ACCOUNT, 0, grant_fen + fiscal_fen)] if grant_fen + fiscal_fen else []
@@ -557,6 +563,7 @@ _PLANNERS: dict[str, Callable[[Document], list[Entry]]] = {
     "grant": _plan_grant,
     "interest": _plan_interest,
     "gap_cover": _plan_gap_cover,
+    "worker_settlement": _plan_gap_cover,
     "refund": _plan_refund,
     "recovery": _plan_recovery,
     "journal": _plan_journal,

@@ -287,6 +287,21 @@ def _gap_cover(document: Document, state: StateAccess) -> Evaluation:
     return Evaluation(replace(document, fields=fields), computation)
 
 
+def _worker_settlement(document: Document, state: StateAccess) -> Evaluation:
+    """The settlement's money: the municipal share of an overspend, and what the district government pays.
+
+    What the district retains, and what its pooled surplus meets, stay in its
+    fund balance: the computation records them, nothing moves.
+    """
+    from ledger.policy.rules import worker
+
+    computation = worker.settlement(_facts(document), _policy(document))
+    amounts = computation.amounts
+    fiscal_fen = amounts["shortfall_from_government"] + amounts["overspend_district_from_government"]
+    fields = {**document.fields, "from_grant": amounts["overspend_municipal"], "from_fiscal": fiscal_fen}
+    return Evaluation(replace(document, fields=fields), computation)
+
+
 _HANDLERS: dict[str, Callable[[Document, StateAccess], Evaluation]] = {
     "contribution": _contribution,
     "subsidy": _subsidy,
@@ -296,4 +311,5 @@ _HANDLERS: dict[str, Callable[[Document, StateAccess], Evaluation]] = {
     "remittance": _remittance,
     "grant": _grant,
     "gap_cover": _gap_cover,
+    "worker_settlement": _worker_settlement,
 }
