@@ -117,6 +117,26 @@ class LedgerApp(Application[UUID]):
 
     # Called after every saved batch; the store sets it to the projections' catch-up.
     after_save: Callable[[], object] | None = None
+    # Books loaded by the current posting run, at the version last saved.
+    _working_books: dict[BookKey, Book] = {}
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        """Snapshot a book from the copy in memory once its version passes a multiple of the interval.
+
+        The library would rebuild the aggregate from the store to snapshot it
+        at the exact version; the book just saved is already in memory, so its
+        snapshot is taken as it stands, at most one per book per save.
+        """
+        if not self.snapshots:
+            return
+        snapshotted: set[UUID] = set()
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
+            if interval and event.originator_version % interval == 0 and event.originator_id not in snapshotted:
+                snapshotted.add(event.originator_id)
+                snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+                self.snapshots.put([snapshot_class.take(aggregate)])
 
     # ------------------------------------------------------------ posting
 
@@ -124,7 +144,13 @@ class LedgerApp(Application[UUID]):
         return next(iter(self.post_many([document])))
 
     def post_many(self, documents: Iterable[Document], batch_size: int = BATCH_SIZE_DOCUMENTS) -> Iterator[Outcome]:
-        """Post documents in order, yielding one outcome per document once its batch is saved."""
+        """Post documents in order, yielding one outcome per document once its batch is saved.
+
+        The books a run has loaded stay in memory from one batch to the next,
+        at the version just saved; if another writer saves to one of them
+        meanwhile, the save fails on the version conflict and they are reloaded.
+        """
+        self._working_books = {}
         pending: list[Document] = []
         for document in documents:
             if document.type in ("reversal", "year_close", "merger"):
@@ -146,16 +172,19 @@ class LedgerApp(Application[UUID]):
         try:
             self.save(*batch.aggregates())
         except IntegrityError:
+            self._working_books = {}
             # Another writer saved to one of these books or documents meanwhile.
             if len(documents) == 1:
                 return [self._retry(documents[0])]
             return [outcome for document in documents for outcome in self._post_batch([document])]
+        self._working_books = batch.books
         if self.after_save is not None:
             self.after_save()
         return batch.outcomes
 
     def _retry(self, document: Document) -> Outcome:
         for _ in range(SAVE_RETRIES):
+            self._working_books = {}
             batch = self._prepare([document])
             try:
                 self.save(*batch.aggregates())
@@ -168,7 +197,7 @@ class LedgerApp(Application[UUID]):
         return Outcome(document.id, REJECTED, error=error)
 
     def _prepare(self, documents: Sequence[Document]) -> _Batch:
-        batch = _Batch()
+        batch = _Batch(books=self._working_books)
         registered = self.registered_hashes([d.id for d in documents])
         for document in documents:
             content_hash = document.content_hash()

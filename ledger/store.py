@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import Engine, event
 
 from ledger.application import LedgerApp, Outcome
+from ledger.persistence import PERSISTENCE_TOPIC
 from ledger.documents import Document
 from ledger.projections import Projector
 
@@ -32,7 +33,7 @@ class Ledger:
         self.url = resolve_url(url)
         self.app = LedgerApp(
             env={
-                "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+                "PERSISTENCE_MODULE": PERSISTENCE_TOPIC,
                 "SQLALCHEMY_URL": self.url,
             }
         )
