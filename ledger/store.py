@@ -42,7 +42,7 @@ class Ledger:
             _wait_for_sqlite_locks(self.engine)
         self.projector = Projector(self.app, self.engine)
         self.projector.create_tables()
-        self.app.after_save = self.projector.catch_up
+        self.app.after_save = self.projector.apply_recordings
 
     def post(self, documents: Iterable[Document]) -> Iterator[Outcome]:
         """Post documents; projections are brought up to date after every saved batch."""
