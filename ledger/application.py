@@ -251,7 +251,7 @@ class LedgerApp(Application[UUID]):
         computation = evaluation.computation.to_dict() if evaluation.computation else None
         original: DocumentRecord | None = None
         if document.type == "reversal":
-            original, entries = self._plan_reversal(document)
+            original, entries = self._plan_reversal(batch, document)
         elif document.type == "year_close":
             entries = self._plan_year_close(batch, document)
         elif document.type == "merger":
@@ -296,7 +296,15 @@ class LedgerApp(Application[UUID]):
             batch.books[key] = book
         return book
 
-    def _plan_reversal(self, document: Document) -> tuple[DocumentRecord, list[Entry]]:
+    def _book_by_id(self, batch: _Batch, identifier: UUID) -> Book:
+        for book in batch.books.values():
+            if book.id == identifier:
+                return book
+        book = self.repository.get(identifier)
+        batch.books[book.key] = book
+        return book
+
+    def _plan_reversal(self, batch: _Batch, document: Document) -> tuple[DocumentRecord, list[Entry]]:
         reverses = document["reverses"]
         try:
             original: DocumentRecord = self.repository.get(document_record_id(reverses))
@@ -311,7 +319,7 @@ class LedgerApp(Application[UUID]):
         entries = []
         for book_hex, version in original.entries:
             (event,) = self.events.get(UUID(book_hex), gt=int(version) - 1, lte=int(version))
-            book: Book = self.repository.get(UUID(book_hex))
+            book = self._book_by_id(batch, UUID(book_hex))
             if book.closed:
                 raise PeriodClosedError(
                     f"{reverses} was posted in the {book.key} book, which is closed; correct it in "
@@ -326,9 +334,12 @@ class LedgerApp(Application[UUID]):
         """Close income and expense into 3001 and carry every balance into next year's book."""
         key = BookKey(document["region"], document["scheme"], document["year"])
         try:
-            book: Book = self.repository.get(book_id(key))
+            book = batch.books.get(key) or self.repository.get(book_id(key))
         except AggregateNotFoundError:
             raise BookNotFoundError(f"there is no {key} book to close", field="year") from None
+        if book.version == Book.INITIAL_VERSION and book._pending_events:
+            # Opened in memory by a refused document, never saved.
+            raise BookNotFoundError(f"there is no {key} book to close", field="year")
         batch.books[key] = book
         closing = book.closing_postings()
         carried = book.carried_balances(closing)

@@ -201,8 +201,20 @@ def _scope_rank(file_region: RegionCode, region: RegionCode) -> int | None:
 
 def load_policy(region: RegionCode, on: date, files: tuple[PolicyFile, ...] | None = None) -> Policy:
     """The policy in force for ``region`` on ``on``."""
+    if files is None:
+        return _load_packaged_policy(region, on)
+    return _merge(region, on, files)
+
+
+@lru_cache(maxsize=4096)
+def _load_packaged_policy(region: RegionCode, on: date) -> Policy:
+    # The package's files never change while the process runs, so a region and date always give the same policy.
+    return _merge(region, on, policy_files())
+
+
+def _merge(region: RegionCode, on: date, files: tuple[PolicyFile, ...]) -> Policy:
     candidates = []
-    for policy_file in files if files is not None else policy_files():
+    for policy_file in files:
         rank = _scope_rank(policy_file.region, region)
         if rank is not None and policy_file.effective_from <= on:
             candidates.append((policy_file.effective_from, rank, policy_file))
