@@ -18,11 +18,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from sqlalchemy import select
-from eventsourcing.persistence import IntegrityError, Recording, StoredEvent
+from eventsourcing.persistence import IntegrityError, Recording
 
 from ledger.aggregates.book import Book, BookKey, book_id
-from ledger.aggregates.document import DocumentRecord, document_record_id
 from ledger.aggregates.state import (
     DistrictFund,
     Household,
@@ -31,6 +29,7 @@ from ledger.aggregates.state import (
     household_id,
     insured_year_id,
 )
+from ledger import registry
 from ledger.documents import Document, Entry, plan
 from ledger.errors import (
     BookNotFoundError,
@@ -44,7 +43,7 @@ from ledger.money import format_yuan
 from ledger.policy.engine import evaluate
 from ledger.postings import Posting, postings_from_rows, split_key
 
-BATCH_SIZE_DOCUMENTS = 500
+BATCH_SIZE_DOCUMENTS = 1000
 SNAPSHOT_INTERVAL_EVENTS = 1000
 SAVE_RETRIES = 3
 
@@ -74,14 +73,16 @@ class _Batch:
 
     books: dict[BookKey, Book] = field(default_factory=dict)
     touched: set[BookKey] = field(default_factory=set)
-    records: list[DocumentRecord] = field(default_factory=list)
+    registry_rows: list[dict[str, object]] = field(default_factory=list)
+    reversals: list[tuple[str, str]] = field(default_factory=list)
+    registered: dict[str, registry.Registered] = field(default_factory=dict)
     states: dict[UUID, Aggregate] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
 
     def aggregates(self) -> list[object]:
         changed_states = [state for state in self.states.values() if state._pending_events and state.version > 1]
-        return [self.books[key] for key in sorted(self.touched)] + list(self.records) + changed_states
+        return [self.books[key] for key in sorted(self.touched)] + changed_states
 
 
 class _BatchState:
@@ -121,19 +122,28 @@ class LedgerApp(Application[UUID]):
     # Books loaded by the current posting run, at the version last saved.
     _working_books: dict[BookKey, Book] = {}
 
-    def save(self, *aggregates: Any, **kwargs: Any) -> list[Recording]:
-        """Save the pending events of these aggregates in one transaction.
+    def save(
+        self,
+        *aggregates: Any,
+        documents: Sequence[dict[str, object]] = (),
+        reversals: Sequence[tuple[str, str]] = (),
+        **kwargs: Any,
+    ) -> list[Recording]:
+        """Save the pending events of these aggregates and the documents' registry rows in one transaction.
 
         The library's ``save`` checks every object against runtime protocols
-        (about 30 µs each, once per document here); the ledger saves only its
-        own aggregates, so it collects their events directly and then records,
-        snapshots and notifies exactly as the library does.
+        (about 30 µs each); the ledger saves only its own aggregates, so it
+        collects their events directly and then records, snapshots and
+        notifies exactly as the library does. The registry rows join the
+        recorder's transaction, so events and registry commit together.
         """
         processing_event: ProcessingEvent = ProcessingEvent()
         for aggregate in aggregates:
             processing_event.events.extend(aggregate.collect_events())
             processing_event.aggregates[aggregate.id] = aggregate
-        recordings = self._record(processing_event)
+        with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
+            recordings = self._record(processing_event)
+            registry.write(session, documents, reversals)
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
@@ -188,7 +198,7 @@ class LedgerApp(Application[UUID]):
             return []
         batch = self._prepare(documents)
         try:
-            recordings = self.save(*batch.aggregates())
+            recordings = self.save(*batch.aggregates(), documents=batch.registry_rows, reversals=batch.reversals)
         except IntegrityError:
             self._working_books = {}
             # Another writer saved to one of these books or documents meanwhile.
@@ -205,7 +215,7 @@ class LedgerApp(Application[UUID]):
             self._working_books = {}
             batch = self._prepare([document])
             try:
-                recordings = self.save(*batch.aggregates())
+                recordings = self.save(*batch.aggregates(), documents=batch.registry_rows, reversals=batch.reversals)
             except IntegrityError:
                 continue
             if self.after_save is not None:
@@ -216,7 +226,8 @@ class LedgerApp(Application[UUID]):
 
     def _prepare(self, documents: Sequence[Document]) -> _Batch:
         batch = _Batch(books=self._working_books)
-        registered = self.registered_hashes([d.id for d in documents])
+        batch.registered = self.registered([d.id for d in documents])
+        registered = {document_id: entry.content_hash for document_id, entry in batch.registered.items()}
         for document in documents:
             content_hash = document.content_hash()
             known_hash = batch.hashes.get(document.id) or registered.get(document.id)
@@ -249,7 +260,7 @@ class LedgerApp(Application[UUID]):
         evaluation = evaluate(document, _BatchState(self, batch))
         document = evaluation.document
         computation = evaluation.computation.to_dict() if evaluation.computation else None
-        original: DocumentRecord | None = None
+        original: registry.Registered | None = None
         if document.type == "reversal":
             original, entries = self._plan_reversal(batch, document)
         elif document.type == "year_close":
@@ -266,7 +277,9 @@ class LedgerApp(Application[UUID]):
                 raise errors[0].for_document(document.id)
         references: list[list[object]] = []
         for book, entry in zip(books, entries):
-            if entry.postings or entry.event_class is Book.YearClosed:
+            # An entry with no postings is still recorded where it means something (a year closed
+            # with no income, a gap met wholly from surplus), so its computation is kept in an event.
+            if entry.postings or entry.event_class in Book.MAY_BE_EMPTY:
                 book.record(
                     entry.event_class,
                     document_id=document.id,
@@ -274,16 +287,15 @@ class LedgerApp(Application[UUID]):
                     actor=document.actor,
                     postings=entry.postings,
                     computation=computation,
+                    content_hash=content_hash,
                     **dict(entry.extra or {}),
                 )
                 references.append([book.id.hex, book.version])
             batch.touched.add(entry.book)
         evaluation.commit()
-        record = DocumentRecord.register(document.id, document.type, content_hash, references)
-        batch.records.append(record)
+        batch.registry_rows.append(registry.row(document.id, content_hash, document.type, references))
         if original is not None:
-            original.mark_reversed(document.id)
-            batch.records.append(original)
+            batch.reversals.append((original.document_id, document.id))
         return sum(len(entry.postings) for entry in entries)
 
     def _book(self, batch: _Batch, key: BookKey) -> Book:
@@ -304,12 +316,11 @@ class LedgerApp(Application[UUID]):
         batch.books[book.key] = book
         return book
 
-    def _plan_reversal(self, batch: _Batch, document: Document) -> tuple[DocumentRecord, list[Entry]]:
+    def _plan_reversal(self, batch: _Batch, document: Document) -> tuple[registry.Registered, list[Entry]]:
         reverses = document["reverses"]
-        try:
-            original: DocumentRecord = self.repository.get(document_record_id(reverses))
-        except AggregateNotFoundError:
-            raise ReversalError(f"there is no posted document {reverses} to reverse", field="reverses") from None
+        original = self.registered([reverses]).get(reverses)
+        if original is None:
+            raise ReversalError(f"there is no posted document {reverses} to reverse", field="reverses")
         if original.reversed_by is not None:
             raise ReversalError(f"{reverses} was already reversed by {original.reversed_by}", field="reverses")
         if original.document_type in ("reversal", "year_close"):
@@ -392,22 +403,12 @@ class LedgerApp(Application[UUID]):
 
     # ------------------------------------------------------------ reading
 
-    def registered_hashes(self, document_ids: Sequence[str]) -> dict[str, str]:
-        """Content hashes of the documents among these that are already posted: one query, no replay."""
+    def registered(self, document_ids: Sequence[str]) -> dict[str, registry.Registered]:
+        """The registry entries of the documents among these that are already posted: indexed lookups, no replay."""
         if not document_ids:
             return {}
-        by_record_id = {document_record_id(d): d for d in document_ids}
-        table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-        query = select(table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state).where(
-            table.c.originator_id.in_(list(by_record_id)), table.c.originator_version == DocumentRecord.INITIAL_VERSION
-        )
         with self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
-            stored = [StoredEvent(r[0], r[1], r[2], bytes(r[3])) for r in session.execute(query)]
-        hashes = {}
-        for stored_event in stored:
-            event = self.mapper.to_domain_event(stored_event)
-            hashes[event.document_id] = event.content_hash
-        return hashes
+            return registry.lookup(session, document_ids)
 
     def book(self, key: BookKey) -> Book:
         """Replay one book from its events (and snapshot): the auditor's independent figure."""

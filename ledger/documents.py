@@ -193,7 +193,7 @@ def _amount(document_id: str, name: str, value: Any) -> int:
 
 def _document_id(document_id: str, name: str, value: Any) -> str:
     text = _text(document_id, name, value)
-    if len(text) > MAXIMUM_ID_LENGTH or any(ord(c) < 32 for c in text):
+    if len(text) > MAXIMUM_ID_LENGTH or not text.isprintable():
         raise DocumentFormatError(
             f"a document id is at most {MAXIMUM_ID_LENGTH} printable characters", document_id=document_id, field=name
         )

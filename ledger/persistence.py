@@ -20,6 +20,8 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from ledger import registry
+
 
 class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
     def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
@@ -40,6 +42,11 @@ class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
         notification_ids = [row[0] for row in session.execute(statement, rows)]
         self._notify_channel(session)
         return notification_ids
+
+
+    def create_table(self) -> None:
+        super().create_table()
+        registry.metadata.create_all(self.datastore.engine)
 
 
 class LedgerFactory(SQLAlchemyFactory):

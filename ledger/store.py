@@ -75,17 +75,13 @@ def explain(ledger: Ledger, document_id: str) -> dict:
     """Everything the store knows of one document: its events, postings and computation. No replay."""
     from uuid import UUID
 
-    from eventsourcing.application import AggregateNotFoundError
-
-    from ledger.aggregates.document import document_record_id
     from ledger.errors import LedgerError
     from ledger.money import format_yuan
     from ledger.postings import postings_from_rows
 
-    try:
-        record = ledger.app.repository.get(document_record_id(document_id))
-    except AggregateNotFoundError:
-        raise LedgerError("no such document has been posted", document_id=document_id) from None
+    record = ledger.app.registered([document_id]).get(document_id)
+    if record is None:
+        raise LedgerError("no such document has been posted", document_id=document_id)
     entries = []
     computation = None
     for book_hex, version in record.entries:

@@ -26,6 +26,7 @@ REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
 LEDGER_TABLES = (
     "ledger_events",
     "ledger_snapshots",
+    "ledger_documents",
     "proj_books",
     "proj_balances",
     "proj_fiscal_accounts",

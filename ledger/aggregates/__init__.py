@@ -1,6 +1,5 @@
-"""Event-sourced aggregates: fund books and the registry of business documents."""
+"""Event-sourced aggregates: fund books, and the state the policy engine keeps beside them."""
 
 from ledger.aggregates.book import Book, BookKey, book_id
-from ledger.aggregates.document import DocumentRecord, document_record_id
 
-__all__ = ["Book", "BookKey", "DocumentRecord", "book_id", "document_record_id"]
+__all__ = ["Book", "BookKey", "book_id"]

@@ -68,6 +68,8 @@ class Book(Aggregate):
           computation: how the policy engine computed the amounts (facts,
             policy version, steps, result), or None when the document carried
             its amounts.
+          content_hash: SHA-256 of the document's canonical content, so the
+            document registry can be checked against (and rebuilt from) the events.
         """
 
         document_id: str
@@ -75,6 +77,7 @@ class Book(Aggregate):
         actor: str
         postings: list
         computation: dict | None
+        content_hash: str
 
         def apply(self, aggregate: "Book") -> None:
             aggregate.apply_postings(postings_from_rows(self.postings))
@@ -223,6 +226,7 @@ class Book(Aggregate):
         actor: str,
         postings: Sequence[Posting],
         computation: dict | None = None,
+        content_hash: str = "",
         **extra: object,
     ) -> None:
         """Trigger the event; call only after ``check`` returned no errors."""
@@ -233,6 +237,7 @@ class Book(Aggregate):
             actor=actor,
             postings=postings_to_rows(postings),
             computation=computation,
+            content_hash=content_hash,
             **extra,
         )
 
