@@ -279,7 +279,7 @@ class LedgerApp(Application[UUID]):
         for book, entry in zip(books, entries):
             # An entry with no postings is still recorded where it means something (a year closed
             # with no income, a gap met wholly from surplus), so its computation is kept in an event.
-            if entry.postings or entry.event_class in Book.MAY_BE_EMPTY:
+            if entry.postings or Book.may_be_empty(entry.event_class):
                 book.record(
                     entry.event_class,
                     document_id=document.id,

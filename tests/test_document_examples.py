@@ -28,8 +28,10 @@ from ledger.aggregates.book import BookKey
 from ledger.documents import (
     ADMINISTRATIVE_TERMS_CHINESE,
     ADMINISTRATIVE_WORDS_ENGLISH,
+    COMPUTABLE_TYPES,
     DOCUMENT_TYPES,
     ENVELOPE,
+    MAXIMUM_FACTS,
     MAXIMUM_ID_LENGTH,
     MAXIMUM_JOURNAL_LINES,
     MAXIMUM_TEXT_LENGTH,
@@ -55,7 +57,7 @@ DOCUMENTS_MD = DOCS / "documents.md"
 SCHEMA_PATH = DOCS / "document.schema.json"
 
 # Documents that need the store to plan (they read what earlier documents wrote).
-PLANNED_BY_APPLICATION = ("reversal", "year_close")
+PLANNED_BY_APPLICATION = ("reversal", "year_close", "merger")
 
 
 def _fenced_blocks(language: str) -> list[str]:
@@ -127,10 +129,15 @@ def test_example_is_accepted_by_read_document(example):
 
 
 @pytest.mark.parametrize(
-    "example", [e for e in EXAMPLES if e["type"] not in PLANNED_BY_APPLICATION], ids=_example_id
+    "example", [e for e in EXAMPLES if e["type"] not in PLANNED_BY_APPLICATION and "facts" not in e], ids=_example_id
 )
 def test_example_plans_into_balanced_postings_on_chart_accounts(example):
-    """What a book checks before any balance is known: accounts, tiers, debits equal credits."""
+    """What a book checks before any balance is known: accounts, tiers, debits equal credits.
+
+    A document with facts is planned only after the policy engine has read the
+    store (a person's cap, a household's tier, a district's remittances); its
+    postings are checked by posting it, in the last test.
+    """
     for entry in plan(read_document(example)):
         errors = check_lines(entry.book.scheme, entry.postings) + check_balanced(entry.postings)
         assert errors == [], f"{entry.book}: {[str(e) for e in errors]}"
@@ -157,10 +164,11 @@ def test_example_ids_are_unique():
 def test_csv_example_row_is_accepted(row):
     document = read_document(row)
     assert document.type == row["type"]
-    # The same row as a JSON line passes the schema once the journal cell's JSON text is decoded.
+    # The same row as a JSON line passes the schema once the JSON text of the postings and facts cells is decoded.
     as_json = dict(row)
-    if "postings" in as_json:
-        as_json["postings"] = _load(as_json["postings"])
+    for cell in ("postings", "facts"):
+        if cell in as_json:
+            as_json[cell] = _load(as_json[cell])
     assert _schema_errors(as_json) == []
 
 
@@ -358,8 +366,27 @@ def test_schema_branch_lists_the_fields_of_specs(kind):
     branch = _branches()[kind]
     assert set(branch["properties"]) == set(ENVELOPE) | set(required) | set(optional)
     date_field = set() if kind == "year_close" else {"date"}
-    assert set(branch["required"]) == {"id", "type"} | date_field | set(required)
+    # The amount of a computable type may be left to the policy engine when facts are given;
+    # the schema says so with anyOf (test_amount_may_be_left_to_the_facts checks it).
+    computed = {"amount"} if kind in COMPUTABLE_TYPES else set()
+    assert set(branch["required"]) == {"id", "type"} | date_field | (set(required) - computed)
     assert branch["additionalProperties"] is False
+
+
+def _first_example(kind: str) -> dict[str, Any]:
+    return next(example for example in EXAMPLES if example["type"] == kind)
+
+
+@pytest.mark.parametrize("kind", sorted(COMPUTABLE_TYPES))
+def test_amount_may_be_left_to_the_facts(kind):
+    """Without facts the amount (and a subsidy's level) is required; with facts it may be left out."""
+    bare = {key: value for key, value in _first_example(kind).items() if key not in ("amount", "level", "facts")}
+    assert _schema_errors(bare), "the schema accepted a document with neither amount nor facts"
+    with pytest.raises(DocumentFormatError):
+        read_document(bare)
+    with_facts = {**bare, "facts": {"note": "the rule's facts"}}
+    assert _schema_errors(with_facts) == []
+    assert "amount" not in read_document(with_facts).fields
 
 
 def test_schema_choices_follow_the_chart_of_accounts():
@@ -380,6 +407,18 @@ def test_schema_limits_follow_the_code():
     assert definitions["id"]["maxLength"] == MAXIMUM_ID_LENGTH
     assert definitions["text"]["maxLength"] == MAXIMUM_TEXT_LENGTH
     assert _branches()["journal"]["properties"]["postings"]["maxItems"] == MAXIMUM_JOURNAL_LINES
+    assert definitions["facts"]["maxProperties"] == MAXIMUM_FACTS
+
+
+def test_facts_are_plain_values_in_schema_and_reader():
+    nested = _changed(VALID_CONTRIBUTION, facts={"household": {"id": "H-1"}})
+    assert _schema_errors(nested), "the schema accepted a fact that is an object"
+    with pytest.raises(DocumentFormatError):
+        read_document(nested)
+    too_many = _changed(VALID_CONTRIBUTION, facts={f"fact_{n}": n for n in range(MAXIMUM_FACTS + 1)})
+    assert _schema_errors(too_many), "the schema accepted too many facts"
+    with pytest.raises(DocumentFormatError):
+        read_document(too_many)
 
 
 @pytest.mark.parametrize("word", sorted([*ADMINISTRATIVE_TERMS_CHINESE, *ADMINISTRATIVE_WORDS_ENGLISH]))

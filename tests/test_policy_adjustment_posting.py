@@ -103,3 +103,25 @@ def test_a_worker_fund_overspend_is_shared_with_the_municipality(ledger):
     assert balances(ledger, CHONGQING, "adjustment", 2013) == {
         "1003:0": 95000000, "4101.02:0": -100000000, "5302:0": 5000000,
     }
+
+
+def test_a_gap_met_wholly_from_surplus_moves_no_money_but_keeps_its_computation(ledger):
+    from ledger.store import explain
+
+    gap = {"id": "GAP-2", "type": "gap_cover", "date": "2012-12-20", "region": WANZHOU, "tier": 1,
+           "facts": {"gap": "300.00", "surplus": "500.00", "grant": "0.00"}}
+    (outcome,) = post(ledger, gap)
+    assert outcome.status == "posted" and outcome.postings == 0
+    # 300.00 gap, 500.00 surplus: all of it from the surplus, nothing granted, nothing from finance
+    assert explain(ledger, "GAP-2")["computation"]["amounts"] == {"from_surplus": 30000, "from_grant": 0, "from_fiscal": 0}
+
+
+def test_a_second_computed_remittance_for_the_same_tier_and_year_finds_nothing_to_pay(ledger):
+    outcomes = post(
+        ledger,
+        subsidy("S-12", WANZHOU, 2012, "20000.00"),
+        remittance("R-1", WANZHOU, 2012, "10000.00"),  # 800.00
+        remittance("R-2", WANZHOU, 2012, "10000.00"),  # 800.00 − 800.00 already remitted = 0
+    )
+    assert outcomes[1].status == "posted"
+    assert isinstance(outcomes[2].error, NothingPayableError)

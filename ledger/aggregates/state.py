@@ -95,7 +95,12 @@ class Household(Aggregate):
 
 
 class DistrictFund(Aggregate):
-    """A district fund's remittances to the municipal adjustment fund, by year."""
+    """A district fund's remittances to the municipal adjustment fund, by year and tier.
+
+    The remittance keeps each tier's cumulative remittance at the policy's
+    share of that tier's fundraising (tiers are accounted separately), so a
+    second computed remittance in a year finds nothing left to pay.
+    """
 
     class Opened(Aggregate.Created):
         region: str
@@ -104,10 +109,11 @@ class DistrictFund(Aggregate):
     class Remitted(Aggregate.Event):
         document_id: str
         year: int
+        tier: int
         amount_fen: int
 
         def apply(self, aggregate: "DistrictFund") -> None:
-            key = str(self.year)
+            key = f"{self.year}:{self.tier}"
             aggregate.remitted[key] = aggregate.remitted.get(key, 0) + self.amount_fen
 
     def __init__(self, region: str, scheme: str) -> None:
@@ -119,11 +125,12 @@ class DistrictFund(Aggregate):
     def open(cls, region: str, scheme: str) -> "DistrictFund":
         return cls._create(cls.Opened, id=district_fund_id(region, scheme), region=region, scheme=scheme)
 
-    def remitted_before_fen(self, year: int) -> int:
-        return sum(amount for key, amount in self.remitted.items() if int(key) < year)
+    def remitted_total_fen(self, tier: int) -> int:
+        """Everything this tier has remitted so far, in every year."""
+        return sum(amount for key, amount in self.remitted.items() if key.endswith(f":{tier}"))
 
     def remitted_in(self, year: int) -> bool:
-        return self.remitted.get(str(year), 0) > 0
+        return any(amount > 0 for key, amount in self.remitted.items() if key.startswith(f"{year}:"))
 
-    def record_remittance(self, document_id: str, year: int, amount_fen: int) -> None:
-        self.trigger_event(self.Remitted, document_id=document_id, year=year, amount_fen=amount_fen)
+    def record_remittance(self, document_id: str, year: int, tier: int, amount_fen: int) -> None:
+        self.trigger_event(self.Remitted, document_id=document_id, year=year, tier=tier, amount_fen=amount_fen)

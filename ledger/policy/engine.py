@@ -20,9 +20,9 @@ from typing import Any, Protocol
 
 from ledger.aggregates.state import DistrictFund, Household, InsuredYear
 from ledger.documents import Document
-from ledger.errors import LedgerError
+from ledger.errors import DocumentFormatError, LedgerError
 from ledger.money import format_yuan
-from ledger.policy import Policy, load_policy
+from ledger.policy import Policy, PolicyError, load_policy
 from ledger.policy.computation import Computation, Step
 from ledger.policy.facts import Facts
 from ledger.regions import DIRECT_MUNICIPALITIES, known_regions
@@ -84,8 +84,20 @@ def _policy(document: Document) -> Policy:
     return load_policy(document["region"], document.date)
 
 
-def _facts(document: Document, **defaults: Any) -> Facts:
-    values = {**{k: v for k, v in defaults.items() if v is not None}, **document.get("facts", {})}
+def _facts(document: Document, **envelope: Any) -> Facts:
+    """The document's facts, with the document's own fields (its tier) added; the two must agree."""
+    given = document.get("facts", {})
+    values = dict(given)
+    for name, value in envelope.items():
+        if value is None:
+            continue
+        if name in given and str(given[name]) != str(value):
+            raise DocumentFormatError(
+                f"says {given[name]!r} but the document's {name} is {value!r}; give it once",
+                document_id=document.id,
+                field=f"facts.{name}",
+            )
+        values[name] = value
     return Facts(values, document.id)
 
 
@@ -248,17 +260,27 @@ def _remittance(document: Document, state: StateAccess) -> Evaluation:
         if method == chenzhou.YEARLY_REMITTANCE:
             computation = chenzhou.adjustment_remittance(_facts(document), policy)
         else:
-            facts = _facts(document, remitted_before=format_yuan(fund.remitted_before_fen(year)))
+            tier = document.get("tier", 0)
+            facts = _facts(document)
+            facts.values.setdefault("remitted_before", format_yuan(fund.remitted_total_fen(tier)))
             computation = adjustment.remittance(facts, policy)
         evaluation = Evaluation(_settle(document, computation, computation.amounts["remittance"], "the remittance"), computation)
     amount_fen = evaluation.document["amount"]
-    evaluation.commits.append(lambda: fund.record_remittance(document.id, year, amount_fen))
+    tier = document.get("tier", 0)
+    evaluation.commits.append(lambda: fund.record_remittance(document.id, year, tier, amount_fen))
     return evaluation
 
 
+GRANT_CONDITION = "adjustment.grant.requires_remittance"
+
+
 def _check_grant(document: Document, state: StateAccess) -> None:
-    policy = _policy(document)
-    if not policy.has(REMITTANCE_PARAMETER):
+    """Seed 004's conditions on a grant, where the policy in force sets them (Chongqing does; Chenzhou's seed is silent)."""
+    try:
+        policy = _policy(document)
+    except PolicyError:
+        return  # no policy file for this region: no condition to apply
+    if not policy.has(GRANT_CONDITION):
         return
     from ledger.policy.rules import adjustment
 
