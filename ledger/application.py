@@ -119,8 +119,11 @@ class LedgerApp(Application[UUID]):
 
     # Called with the recordings of every saved batch; the store brings the projections up to date.
     after_save: Callable[[list[Recording]], object] | None = None
-    # Books loaded by the current posting run, at the version last saved.
-    _working_books: dict[BookKey, Book] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Books loaded by the current posting run, at the version last saved.
+        self._working_books: dict[BookKey, Book] = {}
 
     def save(
         self,
