@@ -38,6 +38,16 @@ class GrantRefusedError(LedgerError):
     )
 
 
+def require_remittance_method(ex: Explainer, method: str) -> None:
+    """Refuse to compute a remittance under a policy that remits another way, so one cannot be applied by mistake."""
+    in_force = ex.text("adjustment.remittance_method")
+    if in_force != method:
+        raise PolicyError(
+            f"adjustment.remittance_method is {in_force!r} in the policy in force; "
+            f"this rule computes only the {method!r} remittance"
+        )
+
+
 def remittance(facts: Facts, policy: Policy) -> Computation:
     """A district's remittance to the municipal adjustment fund this year (seed 004 居民办法 六(四)).
 
@@ -51,12 +61,7 @@ def remittance(facts: Facts, policy: Policy) -> Computation:
     nothing when fundraising fell. Usage: none.
     """
     ex = Explainer("adjustment.remittance", facts.values, policy)
-    method = ex.text("adjustment.remittance_method")
-    if method != TOP_UP_REMITTANCE:
-        raise PolicyError(
-            f"adjustment.remittance_method is {method!r} in the policy in force; "
-            f"this rule computes only the {TOP_UP_REMITTANCE!r} remittance (seed 004)"
-        )
+    require_remittance_method(ex, TOP_UP_REMITTANCE)
     fundraising_fen = facts.money("fundraising")
     remitted_before_fen = facts.money("remitted_before")
     percent = ex.percent("adjustment.remittance_percent")

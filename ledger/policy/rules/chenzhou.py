@@ -13,9 +13,10 @@ from __future__ import annotations
 from ledger.errors import LedgerError
 from ledger.money import MoneyFormatError, parse_yuan, percent_of
 from ledger.money import format_yuan as yuan
-from ledger.policy import Policy, PolicyError
+from ledger.policy import Policy
 from ledger.policy.computation import Computation, Explainer
 from ledger.policy.facts import Facts
+from ledger.policy.rules.adjustment import require_remittance_method
 
 # The two old funds, by the prefix of their facts.
 OLD_FUNDS = {"urban": "城镇居民医保", "ncms": "新农合"}
@@ -42,12 +43,7 @@ def adjustment_remittance(facts: Facts, policy: Policy) -> Computation:
     is refused here, so it cannot be applied by mistake.
     """
     ex = Explainer("chenzhou.adjustment_remittance", facts.values, policy)
-    method = ex.text("adjustment.remittance_method")
-    if method != YEARLY_REMITTANCE:
-        raise PolicyError(
-            f"adjustment.remittance_method is {method!r} in the policy in force; "
-            f"this rule computes only the {YEARLY_REMITTANCE!r} remittance"
-        )
+    require_remittance_method(ex, YEARLY_REMITTANCE)
     fundraising_fen = facts.money("fundraising")
     percent = ex.percent("adjustment.remittance_percent")
     remittance_fen = ex.step(
