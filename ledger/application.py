@@ -18,7 +18,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Recording
+from sqlalchemy import select
+from eventsourcing.persistence import IntegrityError, Recording, StoredEvent
 
 from ledger.aggregates.book import Book, BookKey, book_id
 from ledger.aggregates.state import (
@@ -77,6 +78,7 @@ class _Batch:
     reversals: list[tuple[str, str]] = field(default_factory=list)
     registered: dict[str, registry.Registered] = field(default_factory=dict)
     states: dict[UUID, Aggregate] = field(default_factory=dict)
+    known_missing: set[UUID] = field(default_factory=set)
     hashes: dict[str, str] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -96,6 +98,8 @@ class _BatchState:
         state = self.batch.states.get(identifier)
         if state is None:
             try:
+                if identifier in self.batch.known_missing:
+                    raise AggregateNotFoundError(identifier)
                 state = self.app.repository.get(identifier)
             except AggregateNotFoundError:
                 state = opener()
@@ -230,6 +234,7 @@ class LedgerApp(Application[UUID]):
     def _prepare(self, documents: Sequence[Document]) -> _Batch:
         batch = _Batch(books=self._working_books)
         batch.registered = self.registered([d.id for d in documents])
+        self._prefetch_states(batch, documents)
         registered = {document_id: entry.content_hash for document_id, entry in batch.registered.items()}
         for document in documents:
             content_hash = document.content_hash()
@@ -310,6 +315,31 @@ class LedgerApp(Application[UUID]):
                 book = Book.open(key)
             batch.books[key] = book
         return book
+
+    def _prefetch_states(self, batch: _Batch, documents: Sequence[Document]) -> None:
+        """Load the person, household and district state a batch needs with one query, not one per document.
+
+        A monthly claims file names hundreds of thousands of persons; loading
+        each one's year with its own query would cost a round trip apiece.
+        """
+        wanted = {identifier for document in documents for identifier in _state_ids(document)}
+        if not wanted:
+            return
+        table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        found: dict[UUID, Any] = {}
+        with self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            ids = sorted(wanted, key=lambda u: u.hex)
+            for start in range(0, len(ids), registry.LOOKUP_PAGE):
+                query = (
+                    select(table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state)
+                    .where(table.c.originator_id.in_(ids[start : start + registry.LOOKUP_PAGE]))
+                    .order_by(table.c.originator_id, table.c.originator_version)
+                )
+                for r in session.execute(query):
+                    event = self.mapper.to_domain_event(StoredEvent(r[0], r[1], r[2], bytes(r[3])))
+                    found[r[0]] = event.mutate(found.get(r[0]))
+        batch.states.update(found)
+        batch.known_missing = wanted - set(found)
 
     def _book_by_id(self, batch: _Batch, identifier: UUID) -> Book:
         for book in batch.books.values():
@@ -416,6 +446,19 @@ class LedgerApp(Application[UUID]):
     def book(self, key: BookKey) -> Book:
         """Replay one book from its events (and snapshot): the auditor's independent figure."""
         return self.repository.get(book_id(key))
+
+
+def _state_ids(document: Document) -> list[UUID]:
+    """The ids of the engine state a document's rule will read (see ledger.policy.engine)."""
+    facts = document.get("facts") or {}
+    region, year = document.get("region"), document.date.year
+    if document.type in ("claim", "assistance") and facts.get("person"):
+        return [insured_year_id(region, str(facts["person"]), year)]
+    if document.type == "contribution" and facts.get("household"):
+        return [household_id(region, str(facts["household"]))]
+    if document.type in ("remittance", "grant", "gap_cover"):
+        return [district_fund_id(region, document.get("scheme", "resident"))]
+    return []
 
 
 def _fund_balance_fen(book: Book) -> int:

@@ -128,3 +128,15 @@ def test_claims_never_exceed_the_annual_cap_however_ordered_or_split(backend):
             assert paid_fen(ledger) <= CAP_FEN
 
     check()
+
+
+def test_the_cap_holds_within_one_batch_as_across_batches(ledger):
+    outcomes = post(
+        ledger,
+        *funding(),
+        inpatient("K-1", "P-2", "80100.00", 1),  # 64,000.00
+        inpatient("K-2", "P-2", "10100.00", 1),  # 8,000.00 capped to the 6,000.00 left
+        inpatient("K-3", "P-2", "5000.00", 1),  # nothing left
+    )
+    assert [o.status for o in outcomes] == ["posted", "posted", "posted", "posted", "rejected"]
+    assert paid_fen(ledger) == 7_000_000
