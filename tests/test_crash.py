@@ -1,0 +1,55 @@
+"""A crash at any point leaves the books as before a document or as after it; posting again finishes the file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import sqlalchemy
+
+from ledger.demo import generate_documents
+from ledger.store import Ledger
+from ledger.verify import verify
+
+POLL_SECONDS = 0.02
+STARTUP_LIMIT_SECONDS = 60
+
+
+def _events(url: str) -> int:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.text("SELECT count(*) FROM ledger_events")).scalar() or 0
+    except sqlalchemy.exc.DBAPIError:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def test_a_killed_import_posts_again_without_double_posting(store_url, tmp_path):
+    path = tmp_path / "year.jsonl"
+    documents = list(generate_documents(size=8, year=2013))
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents), encoding="utf-8")
+    command = [sys.executable, "-m", "ledger.cli", "post", str(path), "--db", store_url, "-q"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+    while _events(store_url) == 0 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+    os.kill(process.pid, signal.SIGKILL)  # in the middle of the file, wherever it is
+    process.wait()
+
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    summary = again.stdout.strip().splitlines()[-1]
+    posted = int(summary.split("posted ")[1].split(" documents")[0])
+    duplicates = int(summary.split(", ")[1].split(" duplicates")[0])
+    # Every document is either in the books once (posted before the kill) or posted now, never twice.
+    assert duplicates > 0, summary  # the kill came after the first batch was saved
+    assert posted + duplicates == len(documents), summary
+    with Ledger(store_url) as ledger:
+        assert len(ledger.app.registered([d["id"] for d in documents])) == len(documents)
+        assert verify(ledger).agrees
