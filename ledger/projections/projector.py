@@ -10,13 +10,15 @@ on SQLite and PostgreSQL: no subscription is needed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification, Recording
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Engine, Table, inspect, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.accounts import FISCAL_ACCOUNT
@@ -26,7 +28,7 @@ from ledger.postings import postings_from_rows
 from ledger.projections import tables
 from ledger.regions import municipality_of
 
-PAGE_SIZE_NOTIFICATIONS = 2000
+PAGE_SIZE_NOTIFICATIONS = 5000
 PROJECTION_NAME = "ledger_projections"
 BOOK_TOPIC_PREFIX = get_topic(Book) + "."
 
@@ -65,6 +67,8 @@ class Projector:
         self.app = app
         self.engine = engine
         self._book_keys: dict[str, tuple[str, str, int]] = {}
+        mapper = app.mapper
+        self._plain_json = mapper.cipher is None and mapper.compressor is None
 
     def create_tables(self) -> None:
         if not self._schema_is_current():
@@ -128,7 +132,8 @@ class Projector:
         if self.position() != first_id - 1 or ids != list(range(first_id, first_id + len(ids))):
             return self.catch_up()
         try:
-            self._apply_page(first_id - 1, [(r.notification.id, r.domain_event) for r in recordings])
+            folded = [(r.notification.id, _from_memory(r.domain_event)) for r in recordings]
+            self._apply_page(first_id - 1, folded)
         except _PositionMoved:
             return self.catch_up()
         return len(recordings)
@@ -148,22 +153,32 @@ class Projector:
                 for r in connection.execute(query)
             ]
 
-    def _decode(self, notification: Notification) -> DomainEventProtocol | None:
+    def _decode(self, notification: Notification) -> _Folded | None:
+        """A book event as (book, kind, attributes); other aggregates' events are skipped.
+
+        When the store keeps events as plain JSON (no cipher, no compressor)
+        the attributes are read straight from it: the fold needs only the
+        postings and a book's identity, not the library's full domain event.
+        """
         if not notification.topic.startswith(BOOK_TOPIC_PREFIX):
             return None
-        return self.app.mapper.to_domain_event(notification)
+        kind = notification.topic[len(BOOK_TOPIC_PREFIX):]
+        if self._plain_json:
+            return notification.originator_id.hex, kind, json.loads(notification.state)
+        event = self.app.mapper.to_domain_event(notification)
+        return event.originator_id.hex, kind, vars(event)
 
     def rebuild(self) -> int:
         self.drop_tables()
         self.create_tables()
         return self.catch_up()
 
-    def _apply_page(self, position: int, events: list[tuple[int, DomainEventProtocol | None]]) -> None:
-        """Fold (notification id, event) pairs and write them with the new position, in one transaction."""
+    def _apply_page(self, position: int, events: list[tuple[int, _Folded | None]]) -> None:
+        """Fold (notification id, book event) pairs and write them with the new position, in one transaction."""
         deltas = _Deltas()
-        for _, event in events:
-            if isinstance(event, (Book.Opened, Book.Posted)):
-                self._fold(deltas, event)
+        for _, folded in events:
+            if folded is not None:
+                self._fold(deltas, *folded)
         with self.engine.begin() as connection:
             self._write(connection, deltas)
             moved = connection.execute(
@@ -176,29 +191,29 @@ class Projector:
                 # Another projector applied this page first; roll back and read again.
                 raise _PositionMoved()
 
-    def _fold(self, deltas: _Deltas, event: DomainEventProtocol) -> None:
-        book_hex = event.originator_id.hex
-        if isinstance(event, Book.Opened):
+    def _fold(self, deltas: _Deltas, book_hex: str, kind: str, data: Mapping[str, Any]) -> None:
+        """Fold one book event, given as its class name and its attributes (from memory or from the store)."""
+        if kind == "Opened":
             deltas.opened.append(
                 {
                     "book_id": book_hex,
-                    "region": event.region,
-                    "scheme": event.scheme,
-                    "year": event.year,
-                    "municipality": event.municipality,
+                    "region": data["region"],
+                    "scheme": data["scheme"],
+                    "year": data["year"],
+                    "municipality": data["municipality"],
                     "closed": False,
                     "events": 0,
                 }
             )
-            self._book_keys[book_hex] = (event.region, event.scheme, event.year)
-        deltas.events[book_hex] += 1
-        if not isinstance(event, Book.Posted):
+            self._book_keys[book_hex] = (data["region"], data["scheme"], data["year"])
+            deltas.events[book_hex] += 1
             return
-        if isinstance(event, (Book.YearClosed, Book.FundsMerged)):
+        deltas.events[book_hex] += 1
+        if kind in CLOSING_KINDS:
             deltas.closed.add(book_hex)
-        brought_forward = isinstance(event, Book.BalancesCarriedForward)
-        closing = isinstance(event, Book.YearClosed)
-        for posting in postings_from_rows(event.postings):
+        brought_forward = kind == "BalancesCarriedForward"
+        closing = kind == "YearClosed"
+        for posting in postings_from_rows(data["postings"]):
             deltas.add_posting(book_hex, posting.account, posting.tier, posting.amount_fen, closing)
             if posting.account == FISCAL_ACCOUNT:
                 deltas.add_fiscal(self._book_key(book_hex), posting.amount_fen, brought_forward)
@@ -218,11 +233,19 @@ class Projector:
     def _write(self, connection: Connection, deltas: _Deltas) -> None:
         if deltas.opened:
             connection.execute(tables.books.insert(), deltas.opened)
-        for book_hex, count in deltas.events.items():
-            values: dict[str, object] = {"events": tables.books.c.events + count}
-            if book_hex in deltas.closed:
-                values["closed"] = True
-            connection.execute(update(tables.books).where(tables.books.c.book_id == book_hex).values(**values))
+        if deltas.events:
+            # One statement for every book the page touched.
+            books = tables.books
+            statement = (
+                update(books)
+                .where(books.c.book_id == bindparam("target"))
+                .values(events=books.c.events + bindparam("added"), closed=books.c.closed | bindparam("closing"))
+            )
+            rows = [
+                {"target": book_hex, "added": count, "closing": book_hex in deltas.closed}
+                for book_hex, count in deltas.events.items()
+            ]
+            connection.execute(statement, rows)
         rows = [
             {"book_id": b, "account": a, "tier": t, "debit_fen": d, "credit_fen": c, "balance_fen": d - c, "closed_fen": z}
             for (b, a, t), (d, c, z) in deltas.balances.items()
@@ -246,6 +269,17 @@ class Projector:
 
 class _PositionMoved(Exception):
     pass
+
+
+# (book id hex, event class name, event attributes)
+_Folded = tuple[str, str, Mapping[str, Any]]
+CLOSING_KINDS = frozenset({"YearClosed", "FundsMerged"})
+
+
+def _from_memory(event: DomainEventProtocol) -> _Folded | None:
+    if not isinstance(event, (Book.Opened, Book.Posted)):
+        return None
+    return event.originator_id.hex, type(event).__name__, vars(event)
 
 
 def _upsert_adding(connection: Connection, table: Table, rows: list[dict[str, object]], summed: Iterable[str]) -> None:
