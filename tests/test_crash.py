@@ -53,3 +53,26 @@ def test_a_killed_import_posts_again_without_double_posting(store_url, tmp_path)
     with Ledger(store_url) as ledger:
         assert len(ledger.app.registered([d["id"] for d in documents])) == len(documents)
         assert verify(ledger).agrees
+
+
+def test_two_writers_on_the_same_books_both_finish_and_the_books_agree(store_url, tmp_path):
+    documents = [d for d in generate_documents(size=2, year=2013) if d["type"] not in ("year_close", "reversal")]
+    second = [{**d, "id": "B-" + d["id"]} for d in documents]
+    paths = []
+    for name, lines in (("a.jsonl", documents), ("b.jsonl", second)):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in lines), encoding="utf-8")
+        paths.append(path)
+    commands = [[sys.executable, "-m", "ledger.cli", "post", str(p), "--db", store_url, "-q"] for p in paths]
+    with Ledger(store_url):
+        pass  # create the tables once, so the two writers race on the books, not on CREATE TABLE
+    writers = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
+    results = [w.communicate(timeout=300) for w in writers]
+    for (stdout, stderr), writer in zip(results, writers):
+        assert "Traceback" not in stderr, stderr[-2000:]
+        assert writer.returncode in (0, 1), stderr[-2000:]
+    posted = sum(int(out.strip().splitlines()[-1].split("posted ")[1].split(" documents")[0]) for out, _ in results)
+    with Ledger(store_url) as ledger:
+        ids = [d["id"] for d in documents] + [d["id"] for d in second]
+        assert len(ledger.app.registered(ids)) == posted
+        assert verify(ledger).agrees

@@ -179,8 +179,9 @@ class Projector:
         for _, folded in events:
             if folded is not None:
                 self._fold(deltas, *folded)
+        # Move the tracked position first: its row lock makes a second projector wait here,
+        # then find the position moved and back off before writing anything.
         with self.engine.begin() as connection:
-            self._write(connection, deltas)
             moved = connection.execute(
                 update(tables.tracking)
                 .where(tables.tracking.c.name == PROJECTION_NAME)
@@ -190,6 +191,7 @@ class Projector:
             if moved.rowcount != 1:
                 # Another projector applied this page first; roll back and read again.
                 raise _PositionMoved()
+            self._write(connection, deltas)
 
     def _fold(self, deltas: _Deltas, book_hex: str, kind: str, data: Mapping[str, Any]) -> None:
         """Fold one book event, given as its class name and its attributes (from memory or from the store)."""
