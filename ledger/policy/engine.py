@@ -27,7 +27,6 @@ from ledger.policy.computation import Computation, Step
 from ledger.policy.facts import Facts
 from ledger.regions import DIRECT_MUNICIPALITIES, known_regions
 
-REMITTANCE_PARAMETER = "adjustment.remittance_percent"
 # "yearly" (Chenzhou: a share of each year's fundraising) or "top_up" (Chongqing: keep the
 # cumulative remittance at the share of the current year's fundraising).
 REMITTANCE_METHOD = "adjustment.remittance_method"
@@ -104,8 +103,11 @@ def _facts(document: Document, **envelope: Any) -> Facts:
 def _settle(document: Document, computation: Computation, amount_fen: int, label: str) -> Document:
     """Fill in the computed amount, or check the one the document carries."""
     if amount_fen <= 0:
-        reasons = "; ".join(f"{s.label}: {s.formula}" for s in computation.steps if not s.value) or "the computed amount is 0.00"
-        raise NothingPayableError(f"the policy computes nothing to pay ({reasons})", document_id=document.id, field="facts")
+        raise NothingPayableError(
+            f"the policy computes nothing to pay as {label} ({computation.rule}): {_why_nothing(computation)}",
+            document_id=document.id,
+            field="facts",
+        )
     given_fen = document.get("amount")
     if given_fen is not None and given_fen != amount_fen:
         raise PolicyMismatchError(
@@ -115,6 +117,13 @@ def _settle(document: Document, computation: Computation, amount_fen: int, label
             field="amount",
         )
     return replace(document, fields={**document.fields, "amount": amount_fen})
+
+
+def _why_nothing(computation: Computation) -> str:
+    """The decisions and the last computed steps, since a refused document's computation is kept nowhere else."""
+    notes = [f"{s.label}: {s.formula}" for s in computation.steps if not s.value]
+    computed = [f"{s.label} = {s.formula} = {s.value}" for s in computation.steps if s.value and not s.label.startswith("policy ")]
+    return "; ".join(notes + computed[-2:]) or "the computed amount is 0.00"
 
 
 def _person(document: Document, facts: Facts) -> str:
@@ -197,25 +206,12 @@ def _claim(document: Document, state: StateAccess) -> Evaluation:
         computation = claims.maternity(facts, _policy(document))
         return Evaluation(_settle(document, computation, computation.amounts["benefit"], "the maternity benefit"), computation)
     if category == "other" and facts.has("hardship_group"):
-        return _with_usage(document, state, resident.hardship_drawdown, facts, lambda f: "hardship_account")
+        return _with_usage(document, state, resident.hardship_drawdown, facts, lambda f: resident.HARDSHIP_BUCKET)
     if category == "inpatient":
-        return _with_usage(document, state, claims.inpatient, facts, lambda f: "resident_annual_cap")
+        return _with_usage(document, state, claims.inpatient, facts, lambda f: claims.ANNUAL_CAP_BUCKET)
     if category == "outpatient":
-        return _with_usage(document, state, claims.major_outpatient, facts, lambda f: "resident_annual_cap")
+        return _with_usage(document, state, claims.major_outpatient, facts, lambda f: claims.ANNUAL_CAP_BUCKET)
     raise facts._error("prenatal", "an 'other' claim with facts is a maternity benefit (prenatal, delivery) or a hardship drawdown (hardship_group)")
-
-
-# 三无, 五保, and 低保 over 80 or in long-term care draw on a yearly quota; the
-# others on a capped share (seed 003, DOMAIN.md §3.4).
-QUOTA_CATEGORIES = frozenset({"sanwu", "wubao"})
-
-
-def _assistance_outpatient_bucket(facts: Facts) -> str:
-    category = facts.text("category")
-    elderly_or_in_care = facts.flag("over_80") or facts.flag("long_term_care")
-    if category in QUOTA_CATEGORIES or (category == "dibao" and elderly_or_in_care):
-        return "assistance_outpatient_quota"
-    return "assistance_outpatient_cap"
 
 
 def _assistance(document: Document, state: StateAccess) -> Evaluation:
@@ -225,10 +221,10 @@ def _assistance(document: Document, state: StateAccess) -> Evaluation:
 
     facts = _facts(document)
     rules = {
-        "outpatient": (assistance.outpatient, _assistance_outpatient_bucket),
-        "inpatient": (assistance.inpatient, lambda f: "assistance_inpatient_cap"),
-        "major_disease": (assistance.major_disease, lambda f: "assistance_major_cap"),
-        "large_expense": (assistance.large_expense, lambda f: "assistance_large_expense_cap"),
+        "outpatient": (assistance.outpatient, assistance.outpatient_bucket),
+        "inpatient": (assistance.inpatient, lambda f: assistance.INPATIENT_BUCKET),
+        "major_disease": (assistance.major_disease, lambda f: assistance.MAJOR_BUCKET),
+        "large_expense": (assistance.large_expense, lambda f: assistance.LARGE_EXPENSE_BUCKET),
     }
     rule, bucket_of = rules[document["category"]]
     return _with_usage(document, state, rule, facts, bucket_of)

@@ -52,8 +52,9 @@ def remittance(facts: Facts, policy: Policy) -> Computation:
     """A district's remittance to the municipal adjustment fund this year (seed 004 居民办法 六(四)).
 
     Facts: ``fundraising`` (the district's total resident-fund fundraising of
-    the year, yuan), ``remitted_before`` (its cumulative remittance in
-    earlier years, yuan; 0.00 in the first pooling year).
+    the year, yuan), ``remitted_before`` (its cumulative remittance so
+    far, yuan — the engine fills it from the district's remittances of the
+    same tier; 0.00 before the first one).
     Amounts (fen): ``remittance`` = max(0, fundraising × 8% − remitted_before),
     the 8% rounded half up to the fen. In the first year that is 8% of the
     fundraising (首次上解额); afterwards the top-up that keeps the cumulative
@@ -72,11 +73,11 @@ def remittance(facts: Facts, policy: Policy) -> Computation:
     )
     remittance_fen = ex.step(
         "remittance",
-        f"max({yuan(level_fen)} − {yuan(remitted_before_fen)} remitted in earlier years, 0)",
+        f"max({yuan(level_fen)} − {yuan(remitted_before_fen)} remitted so far, 0)",
         max(level_fen - remitted_before_fen, 0),
     )
     if remittance_fen == 0:
-        ex.note("nothing to top up", f"earlier remittances {yuan(remitted_before_fen)} already reach {percent}% of this year's fundraising")
+        ex.note("nothing to top up", f"remittances so far {yuan(remitted_before_fen)} already reach {percent}% of this year's fundraising")
     return ex.done({"remittance": remittance_fen})
 
 

@@ -169,6 +169,13 @@ def sponsorship(facts: Facts, policy: Policy) -> Computation:
 # ---------------------------------------------------------------- ordinary disease
 
 
+def outpatient_bucket(facts: Facts) -> str:
+    """The yearly limit a person's outpatient aid draws on: the quota (三无, 五保, 低保 over 80 or in care) or the capped share."""
+    category = facts.text("category")
+    in_quota_group = category == "dibao" and (facts.flag("over_80") or facts.flag("long_term_care"))
+    return QUOTA_BUCKET if category in OUTPATIENT_QUOTA or in_quota_group else OUTPATIENT_CAP_BUCKET
+
+
 def _outpatient_group(facts: Facts, ex: Explainer, category: str) -> str | None:
     """``quota``, ``rate``, or None for a category the seed gives no outpatient aid."""
     if category in OUTPATIENT_QUOTA:

@@ -17,6 +17,7 @@ from ledger.policy.facts import Facts
 CATEGORIES = ("urban", "urban_hardship_adult", "urban_hardship_child", "rural")
 HARDSHIP = {"urban_hardship_adult": "hardship_adult", "urban_hardship_child": "hardship_child"}
 DISTRICT_CLASSES = ("main_urban", "general", "poverty_key")
+HARDSHIP_BUCKET = "hardship_account"
 
 
 class TierLockedError(LedgerError):
@@ -133,4 +134,4 @@ def hardship_drawdown(facts: Facts, policy: Policy, used_fen: int) -> Computatio
     left_fen = ex.step("left in the account", f"{yuan(held_fen)} − {yuan(used_fen)} used", max(held_fen - used_fen, 0))
     out_of_pocket_fen = facts.money("out_of_pocket", allow_zero=False)
     paid_fen = ex.step("paid", f"min({yuan(out_of_pocket_fen)}, {yuan(left_fen)})", min(out_of_pocket_fen, left_fen))
-    return ex.done({"paid": paid_fen}, {"hardship_account": paid_fen})
+    return ex.done({"paid": paid_fen}, {HARDSHIP_BUCKET: paid_fen})
