@@ -52,17 +52,8 @@ def _collection(ex: Explainer, target_fen: int, collected_fen: int, surplus_fen:
         )
         return retained_fen, 0, 0
     shortfall_fen = ex.step("collection shortfall (低于95%的差额)", f"{yuan(threshold_fen)} − {yuan(collected_fen)}", threshold_fen - collected_fen)
-    from_surplus_fen = ex.step(
-        "shortfall from the pooled surplus (统筹结余基金支付)",
-        f"min({yuan(shortfall_fen)}, {yuan(surplus_fen)} surplus)",
-        min(shortfall_fen, surplus_fen),
-        "seed 004 职工办法 二(四)2",
-    )
-    from_government_fen = ex.step(
-        "shortfall from the district government (区县政府予以弥补)",
-        f"{yuan(shortfall_fen)} − {yuan(from_surplus_fen)}",
-        shortfall_fen - from_surplus_fen,
-        "seed 004 职工办法 二(四)2",
+    from_surplus_fen, from_government_fen = _surplus_then_government(
+        ex, "shortfall", "区县政府予以弥补", shortfall_fen, surplus_fen, "seed 004 职工办法 二(四)2"
     )
     return 0, from_surplus_fen, from_government_fen
 
@@ -90,19 +81,29 @@ def _overspend(ex: Explainer, district_class: str, overspend_fen: int, surplus_f
         "seed 004 职工办法 二(五)",
     )
     district_fen = ex.step("overspend borne by the district", f"{yuan(overspend_fen)} − {yuan(municipal_fen)}", overspend_fen - municipal_fen)
-    from_surplus_fen = ex.step(
-        "district's share from the pooled surplus (统筹结余基金支付)",
-        f"min({yuan(district_fen)}, {yuan(surplus_fen)} surplus left)",
-        min(district_fen, surplus_fen),
-        "seed 004 职工办法 二(五)",
-    )
-    from_government_fen = ex.step(
-        "district's share from the district government (区县政府负担)",
-        f"{yuan(district_fen)} − {yuan(from_surplus_fen)}",
-        district_fen - from_surplus_fen,
-        "seed 004 职工办法 二(五)",
+    from_surplus_fen, from_government_fen = _surplus_then_government(
+        ex, "district's share", "区县政府负担", district_fen, surplus_fen, "seed 004 职工办法 二(五)"
     )
     return municipal_fen, district_fen, from_surplus_fen, from_government_fen
+
+
+def _surplus_then_government(
+    ex: Explainer, what: str, government_phrase: str, amount_fen: int, surplus_fen: int, clause: str
+) -> tuple[int, int]:
+    """Meet an amount from the district's pooled surplus first, then from its government: (surplus, government)."""
+    from_surplus_fen = ex.step(
+        f"{what} from the pooled surplus (统筹结余基金支付)",
+        f"min({yuan(amount_fen)}, {yuan(surplus_fen)} surplus)",
+        min(amount_fen, surplus_fen),
+        clause,
+    )
+    from_government_fen = ex.step(
+        f"{what} from the district government ({government_phrase})",
+        f"{yuan(amount_fen)} − {yuan(from_surplus_fen)}",
+        amount_fen - from_surplus_fen,
+        clause,
+    )
+    return from_surplus_fen, from_government_fen
 
 
 def settlement(facts: Facts, policy: Policy) -> Computation:
