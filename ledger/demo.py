@@ -23,7 +23,7 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
-from ledger.money import allocate, format_yuan
+from ledger.money import allocate, format_yuan, parse_yuan
 from ledger.policy import load_policy
 from ledger.policy.facts import Facts
 from ledger.policy.rules import adjustment, assistance, claims
@@ -191,7 +191,8 @@ class _District:
         """Assistance subsidies on 2 January, premium sponsorship on 15 January, then monthly aid."""
         sponsored_each_fen = {t: self._sponsored_each_fen(t) for t in (1, 2)}
         sponsorship_fen = {t: self._sponsored(t) * sponsored_each_fen[t] for t in (1, 2)}
-        monthly_aid_fen = (self.insured[1] + self.insured[2]) * 3 // 12 * 100  # about 3 元 of aid per insured a year
+        aid_each_fen = parse_yuan(self.config["spending"]["assistance_aid_per_insured_per_year"])
+        monthly_aid_fen = (self.insured[1] + self.insured[2]) * aid_each_fen // 12
         margin = 100 + self.config["spending"]["assistance_budget_percent_over_spending"]
         budget_fen = (sum(sponsorship_fen.values()) + 12 * monthly_aid_fen) * margin // 100
         for level, part_fen in zip(("central", "provincial", "county"), allocate(budget_fen, [50, 30, 20])):
