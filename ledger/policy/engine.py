@@ -159,7 +159,7 @@ def _district_class(document: Document, facts: Facts) -> str:
         return facts.text("district_class")
     region = known_regions().get(document["region"])
     if region is None or not region.district_class:
-        raise facts._error("district_class", f"region {document['region']} has no known class; give main_urban, general or poverty_key")
+        raise facts.error("district_class", f"region {document['region']} has no known class; give main_urban, general or poverty_key")
     return region.district_class
 
 
@@ -211,7 +211,7 @@ def _claim(document: Document, state: StateAccess) -> Evaluation:
         return _with_usage(document, state, claims.inpatient, facts, lambda f: claims.ANNUAL_CAP_BUCKET)
     if category == "outpatient":
         return _with_usage(document, state, claims.major_outpatient, facts, lambda f: claims.ANNUAL_CAP_BUCKET)
-    raise facts._error("prenatal", "an 'other' claim with facts is a maternity benefit (prenatal, delivery) or a hardship drawdown (hardship_group)")
+    raise facts.error("prenatal", "an 'other' claim with facts is a maternity benefit (prenatal, delivery) or a hardship drawdown (hardship_group)")
 
 
 def _assistance(document: Document, state: StateAccess) -> Evaluation:

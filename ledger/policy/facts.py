@@ -16,7 +16,8 @@ class Facts:
         self.values = dict(values)
         self.document_id = document_id
 
-    def _error(self, name: str, message: str) -> DocumentFormatError:
+    def error(self, name: str, message: str) -> DocumentFormatError:
+        """A refusal naming `facts.<name>`, for rules that find a fact wrong for a reason of their own."""
         return DocumentFormatError(message, document_id=self.document_id, field=f"facts.{name}")
 
     def has(self, name: str) -> bool:
@@ -24,7 +25,7 @@ class Facts:
 
     def raw(self, name: str) -> Any:
         if not self.has(name):
-            raise self._error(name, "is required by this rule")
+            raise self.error(name, "is required by this rule")
         return self.values[name]
 
     def money(self, name: str, *, allow_zero: bool = True) -> int:
@@ -32,7 +33,7 @@ class Facts:
         try:
             amount_fen = parse_yuan(self.raw(name))
         except MoneyFormatError as error:
-            raise self._error(name, str(error)) from None
+            raise self.error(name, str(error)) from None
         if amount_fen < 0 or (amount_fen == 0 and not allow_zero):
             raise NonPositiveAmountError(f"{self.raw(name)!r} must be positive", document_id=self.document_id, field=f"facts.{name}")
         return amount_fen
@@ -43,13 +44,13 @@ class Facts:
     def count(self, name: str) -> int:
         text = str(self.raw(name)).strip()
         if not text.isdigit():
-            raise self._error(name, f"{text!r} is not a whole number")
+            raise self.error(name, f"{text!r} is not a whole number")
         return int(text)
 
     def choice(self, name: str, options: Any) -> str:
         text = str(self.raw(name)).strip()
         if text not in options:
-            raise self._error(name, f"{text!r} is not one of {', '.join(sorted(options))}")
+            raise self.error(name, f"{text!r} is not one of {', '.join(sorted(options))}")
         return text
 
     def flag(self, name: str, default: bool = False) -> bool:
@@ -63,7 +64,7 @@ class Facts:
             return True
         if text in ("false", "no", "0"):
             return False
-        raise self._error(name, f"{value!r} is not true or false")
+        raise self.error(name, f"{value!r} is not true or false")
 
     def text(self, name: str) -> str:
         return str(self.raw(name)).strip()

@@ -127,7 +127,7 @@ def _signed_money(facts: Facts, name: str) -> int:
     try:
         return parse_yuan(facts.raw(name))
     except MoneyFormatError as error:
-        raise facts._error(name, str(error)) from None
+        raise facts.error(name, str(error)) from None
 
 
 def outpatient_pool_share(facts: Facts, policy: Policy) -> Computation:

@@ -55,7 +55,7 @@ def check_funding(facts: Facts, policy: Policy) -> Computation:
     tier_fen = facts.money("tier_amount", allow_zero=False)
     individual_fen = facts.money("individual")
     if individual_fen > tier_fen:
-        raise facts._error(
+        raise facts.error(
             "individual", f"the individual share {yuan(individual_fen)} is more than the tier amount {yuan(tier_fen)}"
         )
     shortfalls = []
@@ -160,4 +160,4 @@ def _fact_date(facts: Facts, name: str) -> date:
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
-        raise facts._error(name, f"{text!r} is not a date written YYYY-MM-DD") from None
+        raise facts.error(name, f"{text!r} is not a date written YYYY-MM-DD") from None

@@ -42,7 +42,7 @@ def _subsidy_per_person(ex: Explainer, category: str) -> tuple[int, int]:
 def _persons(facts: Facts) -> dict[str, int]:
     persons = {c: facts.count(c) for c in CATEGORIES if facts.has(c)}
     if not any(persons.values()):
-        raise facts._error(CATEGORIES[0], f"give the number of insured persons of at least one of {', '.join(CATEGORIES)}")
+        raise facts.error(CATEGORIES[0], f"give the number of insured persons of at least one of {', '.join(CATEGORIES)}")
     return persons
 
 
