@@ -30,7 +30,7 @@ from ledger.aggregates.state import (
     household_id,
     insured_year_id,
 )
-from ledger import registry
+from ledger import registry, seals
 from ledger.documents import Document, Entry, plan
 from ledger.errors import (
     BookNotFoundError,
@@ -49,6 +49,9 @@ SNAPSHOT_INTERVAL_EVENTS = 1000
 SAVE_RETRIES = 3
 
 POSTED, DUPLICATE, REJECTED = "posted", "duplicate", "rejected"
+
+# Documents that read what earlier documents wrote, so everything before them is saved first.
+SERIAL_TYPES = frozenset({"reversal", "year_close", "merger", "month_close", "period_reopen"})
 
 
 @dataclass
@@ -76,6 +79,7 @@ class _Batch:
     touched: set[BookKey] = field(default_factory=set)
     registry_rows: list[dict[str, object]] = field(default_factory=list)
     reversals: list[tuple[str, str]] = field(default_factory=list)
+    seal_rows: list[dict[str, object]] = field(default_factory=list)
     registered: dict[str, registry.Registered] = field(default_factory=dict)
     states: dict[UUID, Aggregate] = field(default_factory=dict)
     known_missing: set[UUID] = field(default_factory=set)
@@ -134,6 +138,7 @@ class LedgerApp(Application[UUID]):
         *aggregates: Any,
         documents: Sequence[dict[str, object]] = (),
         reversals: Sequence[tuple[str, str]] = (),
+        seal_rows: Sequence[dict[str, object]] = (),
         **kwargs: Any,
     ) -> list[Recording]:
         """Save the pending events of these aggregates and the documents' registry rows in one transaction.
@@ -151,6 +156,8 @@ class LedgerApp(Application[UUID]):
         with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
             recordings = self._record(processing_event)
             registry.write(session, documents, reversals)
+            if seal_rows:
+                session.execute(seals.seals.insert(), list(seal_rows))
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
@@ -188,7 +195,7 @@ class LedgerApp(Application[UUID]):
         self._working_books = {}
         pending: list[Document] = []
         for document in documents:
-            if document.type in ("reversal", "year_close", "merger"):
+            if document.type in SERIAL_TYPES:
                 # These read what earlier documents wrote, so everything before them is saved first.
                 yield from self._post_batch(pending)
                 pending = []
@@ -205,7 +212,7 @@ class LedgerApp(Application[UUID]):
             return []
         batch = self._prepare(documents)
         try:
-            recordings = self.save(*batch.aggregates(), documents=batch.registry_rows, reversals=batch.reversals)
+            recordings = self.save(*batch.aggregates(), documents=batch.registry_rows, reversals=batch.reversals, seal_rows=batch.seal_rows)
         except IntegrityError:
             self._working_books = {}
             # Another writer saved to one of these books or documents meanwhile.
@@ -222,7 +229,7 @@ class LedgerApp(Application[UUID]):
             self._working_books = {}
             batch = self._prepare([document])
             try:
-                recordings = self.save(*batch.aggregates(), documents=batch.registry_rows, reversals=batch.reversals)
+                recordings = self.save(*batch.aggregates(), documents=batch.registry_rows, reversals=batch.reversals, seal_rows=batch.seal_rows)
             except IntegrityError:
                 continue
             if self.after_save is not None:
@@ -273,6 +280,8 @@ class LedgerApp(Application[UUID]):
             original, entries = self._plan_reversal(batch, document)
         elif document.type == "year_close":
             entries = self._plan_year_close(batch, document)
+        elif document.type in ("month_close", "period_reopen"):
+            entries = self._plan_period(batch, document)
         elif document.type == "merger":
             entries, merger_computation = self._plan_merger(document)
             computation = merger_computation.to_dict()
@@ -280,7 +289,7 @@ class LedgerApp(Application[UUID]):
             entries = plan(document)
         books = [self._book(batch, entry.book) for entry in entries]
         for book, entry in zip(books, entries):
-            errors = book.check(entry.event_class, entry.effective_date or document.date, entry.postings)
+            errors = book.check(entry.event_class, entry.effective_date or document.date, entry.postings, entry.extra)
             if errors:
                 raise errors[0].for_document(document.id)
         references: list[list[object]] = []
@@ -299,6 +308,10 @@ class LedgerApp(Application[UUID]):
                     **dict(entry.extra or {}),
                 )
                 references.append([book.id.hex, book.version])
+                if _issues_seal(entry):
+                    sealed_at = book.pending_events[-1].timestamp.isoformat()
+                    period = str((entry.extra or {}).get("period", book.year))
+                    batch.seal_rows.append(seals.row(seals.payload(book, period, document.id, sealed_at)))
             batch.touched.add(entry.book)
         evaluation.commit()
         batch.registry_rows.append(registry.row(document.id, content_hash, document.type, references))
@@ -356,7 +369,7 @@ class LedgerApp(Application[UUID]):
             raise ReversalError(f"there is no posted document {reverses} to reverse", field="reverses")
         if original.reversed_by is not None:
             raise ReversalError(f"{reverses} was already reversed by {original.reversed_by}", field="reverses")
-        if original.document_type in ("reversal", "year_close"):
+        if original.document_type in ("reversal", "year_close", "month_close", "period_reopen"):
             raise ReversalError(
                 f"{reverses} is a {original.document_type.replace('_', ' ')}, which cannot be reversed", field="reverses"
             )
@@ -374,17 +387,33 @@ class LedgerApp(Application[UUID]):
             entries.append(Entry(book.key, Book.DocumentReversed, mirrored, extra={"reverses": reverses}))
         return original, entries
 
-    def _plan_year_close(self, batch: _Batch, document: Document) -> list[Entry]:
-        """Close income and expense into 3001 and carry every balance into next year's book."""
+    def _existing_book(self, batch: _Batch, document: Document, doing: str) -> Book:
         key = BookKey(document["region"], document["scheme"], document["year"])
         try:
             book = batch.books.get(key) or self.repository.get(book_id(key))
         except AggregateNotFoundError:
-            raise BookNotFoundError(f"there is no {key} book to close", field="year") from None
+            raise BookNotFoundError(f"there is no {key} book to {doing}", field="year") from None
         if book.version == Book.INITIAL_VERSION and book._pending_events:
             # Opened in memory by a refused document, never saved.
-            raise BookNotFoundError(f"there is no {key} book to close", field="year")
+            raise BookNotFoundError(f"there is no {key} book to {doing}", field="year")
         batch.books[key] = book
+        return book
+
+    def _plan_period(self, batch: _Batch, document: Document) -> list[Entry]:
+        """Close a month, or reopen a month or the year; the book checks the order and the state."""
+        if document.type == "month_close":
+            book = self._existing_book(batch, document, "close")
+            period = f"{document['year']}-{document['month']:02d}"
+            return [Entry(book.key, Book.MonthClosed, (), extra={"period": period, "seal": bool(document.get("seal", False))})]
+        book = self._existing_book(batch, document, "reopen")
+        month = document.get("month")
+        period = f"{document['year']}-{month:02d}" if month else str(document["year"])
+        return [Entry(book.key, Book.PeriodReopened, (), extra={"period": period, "reason": document["reason"]})]
+
+    def _plan_year_close(self, batch: _Batch, document: Document) -> list[Entry]:
+        """Close income and expense into 3001 and carry every balance into next year's book."""
+        book = self._existing_book(batch, document, "close")
+        key = book.key
         closing = book.closing_postings()
         carried = book.carried_balances(closing)
         next_key = BookKey(key.region, key.scheme, key.year + 1)
@@ -446,6 +475,13 @@ class LedgerApp(Application[UUID]):
     def book(self, key: BookKey) -> Book:
         """Replay one book from its events (and snapshot): the auditor's independent figure."""
         return self.repository.get(book_id(key))
+
+
+def _issues_seal(entry: Entry) -> bool:
+    """A year close always issues a seal; a month close when it asks for one."""
+    if issubclass(entry.event_class, Book.YearClosed):
+        return True
+    return issubclass(entry.event_class, Book.MonthClosed) and bool((entry.extra or {}).get("seal"))
 
 
 def _state_ids(document: Document) -> list[UUID]:

@@ -162,6 +162,24 @@ def _tier(document_id: str, name: str, value: Any) -> int:
     raise DocumentFormatError(f"{value!r} is not a tier: use 1 or 2", document_id=document_id, field=name)
 
 
+def _month(document_id: str, name: str, value: Any) -> int:
+    text = str(value).strip()
+    if not re.fullmatch(r"(0?[1-9]|1[0-2])", text):
+        raise DocumentFormatError(f"{value!r} is not a month: use 1 to 12", document_id=document_id, field=name)
+    return int(text)
+
+
+def _flag(document_id: str, name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise DocumentFormatError(f"{value!r} is not true or false", document_id=document_id, field=name)
+
+
 def _year(document_id: str, name: str, value: Any) -> int:
     text = str(value).strip()
     if not re.fullmatch(r"(19|20|21)[0-9]{2}", text):
@@ -307,6 +325,14 @@ SPECS: dict[str, tuple[dict[str, FieldReader], dict[str, FieldReader]]] = {
         dict(_MEMO),
     ),
     "year_close": ({"region": _region, "scheme": _choice(chart.SCHEMES), "year": _year}, dict(_MEMO)),
+    "month_close": (
+        {"region": _region, "scheme": _choice(chart.SCHEMES), "year": _year, "month": _month},
+        {"seal": _flag, **_MEMO},
+    ),
+    "period_reopen": (
+        {"region": _region, "scheme": _choice(chart.SCHEMES), "year": _year, "reason": _text},
+        {"month": _month, **_MEMO},
+    ),
 }
 DOCUMENT_TYPES = tuple(SPECS)
 ENVELOPE = frozenset({"id", "type", "date", "actor"})
@@ -356,8 +382,10 @@ def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Doc
 
 def _effective_date(document_id: str, kind: str, raw: Mapping[str, Any], fields: Mapping[str, Any]) -> date:
     if "date" not in raw:
-        if kind == "year_close":
+        if kind == "year_close" or (kind == "period_reopen" and "month" not in fields):
             return date(fields["year"], 12, 31)
+        if kind in ("month_close", "period_reopen"):
+            return _month_end(fields["year"], fields["month"])
         raise DocumentFormatError(f"is required for a {kind} document", document_id=document_id, field="date")
     text = str(raw["date"]).strip()
     try:
@@ -368,6 +396,11 @@ def _effective_date(document_id: str, kind: str, raw: Mapping[str, Any], fields:
         raise DocumentFormatError(
             f"{raw['date']!r} is not a date written YYYY-MM-DD", document_id=document_id, field="date"
         ) from None
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
 
 
 # ---------------------------------------------------------------- planning

@@ -20,7 +20,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from ledger import registry
+from ledger import registry, seals  # noqa: F401  (seals registers its table with the registry's)
 
 
 class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):

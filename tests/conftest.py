@@ -23,23 +23,15 @@ POSTGRES_URL = os.environ.get(
     "LEDGER_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
-LEDGER_TABLES = (
-    "ledger_events",
-    "ledger_snapshots",
-    "ledger_documents",
-    "proj_books",
-    "proj_balances",
-    "proj_fiscal_accounts",
-    "proj_tracking",
-)
 
 
 def _empty_postgres() -> None:
+    """Drop every table in the test database: the ledger's, its projections' and its records'."""
     engine = sqlalchemy.create_engine(POSTGRES_URL)
     try:
         with engine.begin() as connection:
-            for table in LEDGER_TABLES:
-                connection.execute(sqlalchemy.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+            for table in sqlalchemy.inspect(connection).get_table_names():
+                connection.execute(sqlalchemy.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
     finally:
         engine.dispose()
 

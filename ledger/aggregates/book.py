@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from ledger.accounts import CHART, Scheme, fund_balance_account
+from ledger.chain import GENESIS, chain_hash
 from ledger.errors import DateOutsideBookError, LedgerError, PeriodClosedError
 from ledger.postings import (
     BalanceKey,
@@ -49,13 +51,19 @@ def book_id(key: BookKey) -> UUID:
 
 
 class Book(Aggregate):
-    """The books of one fund in one pooling region for one fiscal year."""
+    """The books of one fund in one pooling region for one fiscal year.
+
+    Every event carries ``chain``: the SHA-256 of the previous event's chain
+    and this event's own content (see ``ledger.chain``), so a stored event
+    that is changed, removed or moved breaks the chain from that point on.
+    """
 
     class Opened(Aggregate.Created):
         region: str
         scheme: str
         year: int
         municipality: str
+        chain: str
 
     class Posted(Aggregate.Event):
         """Base of every event that carries postings.
@@ -70,6 +78,9 @@ class Book(Aggregate):
             its amounts.
           content_hash: SHA-256 of the document's canonical content, so the
             document registry can be checked against (and rebuilt from) the events.
+          voucher: the 记账凭证号, consecutive from 1 within the book and the
+            month of the effective date; 0 on an event with no postings.
+          chain: this event's link in the book's hash chain.
         """
 
         document_id: str
@@ -78,9 +89,17 @@ class Book(Aggregate):
         postings: list
         computation: dict | None
         content_hash: str
+        voucher: int
+        chain: str
 
         def apply(self, aggregate: "Book") -> None:
-            aggregate.apply_postings(postings_from_rows(self.postings))
+            postings = postings_from_rows(self.postings)
+            aggregate.apply_postings(postings)
+            aggregate.chain_head = self.chain
+            aggregate.lines += len(postings)
+            aggregate.debit_total_fen += sum(p.amount_fen for p in postings if p.amount_fen > 0)
+            if self.voucher:
+                aggregate.vouchers[self.effective_date[:7]] = self.voucher
 
     class ContributionReceived(Posted):
         pass
@@ -123,8 +142,11 @@ class Book(Aggregate):
 
     class YearClosed(Posted):
         def apply(self, aggregate: "Book") -> None:
-            aggregate.apply_postings(postings_from_rows(self.postings))
+            super().apply(aggregate)
             aggregate.closed = True
+            # What the close leaves is what next year's book was given; a
+            # close after a reopening carries only the difference.
+            aggregate.carried_out = dict(aggregate.balances)
 
     class BalancesCarriedForward(Posted):
         from_year: int
@@ -138,11 +160,43 @@ class Book(Aggregate):
         merged_into: str
 
         def apply(self, aggregate: "Book") -> None:
-            aggregate.apply_postings(postings_from_rows(self.postings))
+            super().apply(aggregate)
             aggregate.closed = True
+            aggregate.merged = True
 
     class MergedFundsReceived(Posted):
         """The balances of the funds merged into this one, moved in."""
+
+    class MonthClosed(Posted):
+        """A month of the book is locked: nothing more may be dated in it.
+
+        Months close in order, so the book keeps only the last closed month.
+        ``seal`` asks for a seal of the book as it stands after the close.
+        """
+
+        period: str
+        seal: bool
+
+        def apply(self, aggregate: "Book") -> None:
+            super().apply(aggregate)
+            aggregate.closed_through = int(self.period[5:7])
+
+    class PeriodReopened(Posted):
+        """A closed month (``YYYY-MM``, with every later month) or the closed year (``YYYY``) is opened again.
+
+        The reason and the reopener (``actor``) stay in the event, and every
+        later statement of the book lists them.
+        """
+
+        period: str
+        reason: str
+
+        def apply(self, aggregate: "Book") -> None:
+            super().apply(aggregate)
+            if len(self.period) == 4:
+                aggregate.closed = False
+            else:
+                aggregate.closed_through = int(self.period[5:7]) - 1
 
     # Events whose postings may break the account-flow rules because they
     # return money by its original channel or undo an earlier document.
@@ -150,31 +204,58 @@ class Book(Aggregate):
 
     # A year with no income or expense closes with no postings, and an empty
     # book carries nothing forward.
-    MAY_BE_EMPTY = (YearClosed, BalancesCarriedForward, GapCovered, FundsMerged, MergedFundsReceived)
+    MAY_BE_EMPTY = (YearClosed, BalancesCarriedForward, GapCovered, FundsMerged, MergedFundsReceived, MonthClosed, PeriodReopened)
+
+    # Period control: no postings, their own checks.
+    PERIOD_EVENTS = (MonthClosed, PeriodReopened)
+
+    # The close and the opening balances are dated on the period's edge, which may already be locked.
+    MONTH_LOCK_EXEMPT = (YearClosed, BalancesCarriedForward, MonthClosed, PeriodReopened)
 
     @classmethod
     def may_be_empty(cls, event_class: type) -> bool:
         # issubclass, not "in": the aggregate's metaclass redefines nested event classes after the body runs.
         return issubclass(event_class, cls.MAY_BE_EMPTY)
 
-    def __init__(self, region: str, scheme: str, year: int, municipality: str) -> None:
+    def __init__(self, region: str, scheme: str, year: int, municipality: str, chain: str) -> None:
         self.region = region
         self.scheme = scheme
         self.year = year
         self.municipality = municipality
         self.balances: dict[BalanceKey, int] = {}
         self.closed = False
+        self.merged = False
+        # Months 1..closed_through are locked.
+        self.closed_through = 0
+        # The last voucher number given in each month (YYYY-MM).
+        self.vouchers: dict[str, int] = {}
+        self.chain_head = chain
+        # Posting lines and the sum of their debits, for seals.
+        self.lines = 0
+        self.debit_total_fen = 0
+        # The balances the last year close left, which next year's book received.
+        self.carried_out: dict[BalanceKey, int] = {}
 
     @classmethod
     def open(cls, key: BookKey) -> "Book":
-        return cls._create(
-            cls.Opened,
-            id=book_id(key),
-            region=key.region,
-            scheme=key.scheme,
-            year=key.year,
-            municipality=municipality_of(key.region),
-        )
+        identifier = book_id(key)
+        fields = {
+            "region": key.region,
+            "scheme": key.scheme,
+            "year": key.year,
+            "municipality": municipality_of(key.region),
+            "timestamp": cls.Opened.create_timestamp(),
+            "originator_topic": get_topic(cls),
+        }
+        chain = chain_hash(GENESIS, "Opened", {**fields, "originator_id": identifier, "originator_version": 1})
+        return cls._create(cls.Opened, id=identifier, chain=chain, **fields)
+
+    def trigger_event(self, event_class: type, **kwargs: object) -> None:  # type: ignore[override]
+        """Link the new event into the book's hash chain before it is applied."""
+        kwargs.setdefault("timestamp", event_class.create_timestamp())  # type: ignore[attr-defined]
+        fields = {**kwargs, "originator_id": self.id, "originator_version": self.version + 1}
+        kwargs["chain"] = chain_hash(self.chain_head, event_class.__name__, fields)
+        super().trigger_event(event_class, **kwargs)
 
     @property
     def key(self) -> BookKey:
@@ -196,8 +277,11 @@ class Book(Aggregate):
         event_class: type["Book.Posted"],
         effective_date: date,
         postings: Sequence[Posting],
+        extra: Mapping[str, object] | None = None,
     ) -> list[LedgerError]:
         """Every reason this book would refuse these postings; empty when it accepts them."""
+        if issubclass(event_class, self.PERIOD_EVENTS):
+            return self._check_period(event_class, dict(extra or {}))
         if self.closed:
             return [
                 PeriodClosedError(
@@ -212,6 +296,15 @@ class Book(Aggregate):
                     field="date",
                 )
             ]
+        if effective_date.month <= self.closed_through and not issubclass(event_class, self.MONTH_LOCK_EXEMPT):
+            return [
+                PeriodClosedError(
+                    f"{effective_date.isoformat()} falls in {self.year}-{effective_date.month:02d}, which is closed in "
+                    f"book {self.key}; date it in an open month, or reopen the month with a period_reopen document "
+                    "giving the reason",
+                    field="date",
+                )
+            ]
         errors = check_lines(self.scheme, postings)
         if errors:
             return errors
@@ -221,6 +314,43 @@ class Book(Aggregate):
             errors += check_account_flow(postings)
         errors += check_overdraft(self.balances, postings)
         return errors
+
+    def _check_period(self, event_class: type, extra: Mapping[str, object]) -> list[LedgerError]:
+        period = str(extra["period"])
+        if self.merged:
+            return [PeriodClosedError(f"book {self.key} was merged into another fund; it stays closed", field="year")]
+        if issubclass(event_class, self.MonthClosed):
+            month = int(period[5:7])
+            if self.closed:
+                return [PeriodClosedError(f"the {self.year} book of {self.key} is closed, with every month", field="month")]
+            if month <= self.closed_through:
+                return [PeriodClosedError(f"{period} is already closed in book {self.key}", field="month")]
+            if month != self.closed_through + 1:
+                return [
+                    PeriodClosedError(
+                        f"months close in order: close {self.year}-{self.closed_through + 1:02d} of book {self.key} "
+                        f"before {period}",
+                        field="month",
+                    )
+                ]
+            return []
+        if len(period) == 4:
+            if not self.closed:
+                return [PeriodClosedError(f"the {self.year} book of {self.key} is not closed", field="year")]
+            return []
+        if self.closed:
+            return [
+                PeriodClosedError(
+                    f"the {self.year} book of {self.key} is closed; reopen the year before one of its months",
+                    field="month",
+                )
+            ]
+        if int(period[5:7]) > self.closed_through:
+            return [PeriodClosedError(f"{period} is not closed in book {self.key}", field="month")]
+        return []
+
+    def next_voucher(self, effective_date: date) -> int:
+        return self.vouchers.get(effective_date.isoformat()[:7], 0) + 1
 
     def record(
         self,
@@ -243,6 +373,7 @@ class Book(Aggregate):
             postings=postings_to_rows(postings),
             computation=computation,
             content_hash=content_hash,
+            voucher=self.next_voucher(effective_date) if postings else 0,
             **extra,
         )
 
@@ -262,10 +393,16 @@ class Book(Aggregate):
         return tuple(postings)
 
     def carried_balances(self, closing: Sequence[Posting]) -> tuple[Posting, ...]:
-        """The balances that open next year's book once the closing postings are applied."""
+        """What next year's book receives once the closing postings are applied.
+
+        The first close carries every balance; a close after the year was
+        reopened carries only what changed since the last close.
+        """
         after: dict[BalanceKey, int] = dict(self.balances)
         for posting in closing:
             after[posting.key] = after.get(posting.key, 0) + posting.amount_fen
+        for key, carried_fen in self.carried_out.items():
+            after[key] = after.get(key, 0) - carried_fen
         return tuple(
             Posting(*split_key(key), balance_fen) for key, balance_fen in sorted(after.items()) if balance_fen
         )

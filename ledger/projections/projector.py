@@ -13,6 +13,7 @@ from collections import defaultdict
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
@@ -42,6 +43,8 @@ class _Deltas:
     closed: set[str] = field(default_factory=set)
     balances: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
     fiscal: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
+    lines: list[dict[str, object]] = field(default_factory=list)
+    periods: list[dict[str, object]] = field(default_factory=list)
 
     def add_posting(self, book_hex: str, account: str, tier: int, amount_fen: int, closing: bool) -> None:
         row = self.balances.setdefault((book_hex, account, tier), [0, 0, 0])
@@ -164,7 +167,9 @@ class Projector:
             return None
         kind = notification.topic[len(BOOK_TOPIC_PREFIX):]
         if self._plain_json:
-            return notification.originator_id.hex, kind, json.loads(notification.state)
+            data = json.loads(notification.state)
+            data["originator_version"] = notification.originator_version
+            return notification.originator_id.hex, kind, data
         event = self.app.mapper.to_domain_event(notification)
         return event.originator_id.hex, kind, vars(event)
 
@@ -178,7 +183,7 @@ class Projector:
         deltas = _Deltas()
         for _, folded in events:
             if folded is not None:
-                self._fold(deltas, *folded)
+                self._fold(deltas, _, *folded)
         # Move the tracked position first: its row lock makes a second projector wait here,
         # then find the position moved and back off before writing anything.
         with self.engine.begin() as connection:
@@ -193,7 +198,7 @@ class Projector:
                 raise _PositionMoved()
             self._write(connection, deltas)
 
-    def _fold(self, deltas: _Deltas, book_hex: str, kind: str, data: Mapping[str, Any]) -> None:
+    def _fold(self, deltas: _Deltas, notification_id: int, book_hex: str, kind: str, data: Mapping[str, Any]) -> None:
         """Fold one book event, given as its class name and its attributes (from memory or from the store)."""
         if kind == "Opened":
             deltas.opened.append(
@@ -215,10 +220,44 @@ class Projector:
             deltas.closed.add(book_hex)
         brought_forward = kind == "BalancesCarriedForward"
         closing = kind == "YearClosed"
-        for posting in postings_from_rows(data["postings"]):
+        effective_date = data["effective_date"]
+        recorded_at = recorded_text(data["timestamp"])
+        postings = postings_from_rows(data["postings"])
+        for number, posting in enumerate(postings):
             deltas.add_posting(book_hex, posting.account, posting.tier, posting.amount_fen, closing)
             if posting.account == FISCAL_ACCOUNT:
                 deltas.add_fiscal(self._book_key(book_hex), posting.amount_fen, brought_forward)
+            deltas.lines.append(
+                {
+                    "notification_id": notification_id,
+                    "line": number,
+                    "book_id": book_hex,
+                    "version": data["originator_version"],
+                    "kind": kind,
+                    "document_id": data["document_id"],
+                    "period": effective_date[:7],
+                    "voucher": data["voucher"],
+                    "effective_date": effective_date,
+                    "recorded_at": recorded_at,
+                    "account": posting.account,
+                    "tier": posting.tier,
+                    "amount_fen": posting.amount_fen,
+                }
+            )
+        if kind in PERIOD_KINDS:
+            deltas.periods.append(
+                {
+                    "notification_id": notification_id,
+                    "book_id": book_hex,
+                    "action": "reopen" if kind == "PeriodReopened" else "close",
+                    "period": data.get("period") or effective_date[:4],
+                    "document_id": data["document_id"],
+                    "actor": data["actor"],
+                    "reason": data.get("reason", ""),
+                    "effective_date": effective_date,
+                    "recorded_at": recorded_at,
+                }
+            )
 
     def _book_key(self, book_hex: str) -> tuple[str, str, int]:
         key = self._book_keys.get(book_hex)
@@ -267,6 +306,10 @@ class Projector:
             for (r, s, y), (o, i, p) in deltas.fiscal.items()
         ]
         _upsert_adding(connection, tables.fiscal_accounts, rows, ("opening_fen", "receipts_fen", "payments_fen", "closing_fen"))
+        if deltas.lines:
+            connection.execute(tables.lines.insert(), deltas.lines)
+        if deltas.periods:
+            connection.execute(tables.periods.insert(), deltas.periods)
 
 
 class _PositionMoved(Exception):
@@ -276,12 +319,20 @@ class _PositionMoved(Exception):
 # (book id hex, event class name, event attributes)
 _Folded = tuple[str, str, Mapping[str, Any]]
 CLOSING_KINDS = frozenset({"YearClosed", "FundsMerged"})
+PERIOD_KINDS = frozenset({"YearClosed", "MonthClosed", "PeriodReopened"})
+
+
+def recorded_text(timestamp: Any) -> str:
+    """An event's recorded time as fixed-width UTC text, from memory (datetime) or from stored JSON."""
+    if isinstance(timestamp, Mapping):
+        timestamp = datetime.fromisoformat(timestamp["_data_"])
+    return timestamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def _from_memory(event: DomainEventProtocol) -> _Folded | None:
     if not isinstance(event, (Book.Opened, Book.Posted)):
         return None
-    return event.originator_id.hex, type(event).__name__, vars(event)
+    return event.originator_id.hex, type(event).__name__, {**vars(event), "originator_version": event.originator_version}
 
 
 def _upsert_adding(connection: Connection, table: Table, rows: list[dict[str, object]], summed: Iterable[str]) -> None:

@@ -5,9 +5,11 @@ Every read is one bounded query on the projection tables; none replays events.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from ledger.accounts import CHART
 from ledger.projections import tables
@@ -155,3 +157,106 @@ def table_rows(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
             keys = list(table.primary_key.columns)
             result[table.name] = [tuple(row) for row in connection.execute(select(table).order_by(*keys))]
     return result
+
+
+# ---------------------------------------------------------------- dated reads (proj_lines)
+
+
+def recorded_cutoff(value: datetime | str) -> str:
+    """A recorded-time bound as the fixed-width UTC text ``proj_lines.recorded_at`` holds.
+
+    A naive datetime or text without an offset is read as UTC; a date alone
+    means the end of that day (UTC).
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) == 10:
+            text += "T23:59:59.999999"
+        value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _iso(value: date | str) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+@dataclass(frozen=True)
+class LineSum:
+    """Postings summed over a set of lines: one book (or all of them), one account, one tier."""
+
+    book_id: str | None
+    account: str
+    tier: int
+    debit_fen: int
+    credit_fen: int
+
+    @property
+    def balance_fen(self) -> int:
+        return self.debit_fen - self.credit_fen
+
+
+def line_sums(
+    engine: Engine,
+    book_ids: Sequence[str],
+    *,
+    through: date | str | None = None,
+    since: date | str | None = None,
+    known_on: datetime | str | None = None,
+    exclude_kinds: Collection[str] = (),
+    only_kinds: Collection[str] | None = None,
+    by_book: bool = False,
+) -> list[LineSum]:
+    """Debits and credits per account and tier (and per book when ``by_book``) over the books' posting lines.
+
+    ``since``/``through`` bound the effective date (inclusive), ``known_on``
+    the recorded time (inclusive): what the books said then, before any
+    later back-dated correction. Kinds are event class names, for example
+    ``YearClosed`` (the close) and ``BalancesCarriedForward`` (the opening).
+    One aggregate query, no replay.
+    """
+    t = tables.lines
+    debit = func.sum(case((t.c.amount_fen > 0, t.c.amount_fen), else_=0))
+    credit = func.sum(case((t.c.amount_fen < 0, -t.c.amount_fen), else_=0))
+    keys = [t.c.book_id, t.c.account, t.c.tier] if by_book else [t.c.account, t.c.tier]
+    query = select(*keys, debit, credit).group_by(*keys).order_by(*keys)
+    conditions = [t.c.book_id.in_(list(book_ids))]
+    if through is not None:
+        conditions.append(t.c.effective_date <= _iso(through))
+    if since is not None:
+        conditions.append(t.c.effective_date >= _iso(since))
+    if known_on is not None:
+        conditions.append(t.c.recorded_at <= recorded_cutoff(known_on))
+    if exclude_kinds:
+        conditions.append(t.c.kind.not_in(list(exclude_kinds)))
+    if only_kinds is not None:
+        conditions.append(t.c.kind.in_(list(only_kinds)))
+    if not book_ids:
+        return []
+    with engine.connect() as connection:
+        rows = connection.execute(query.where(*conditions)).all()
+    if by_book:
+        return [LineSum(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+    return [LineSum(None, r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+
+def balances_as_of(
+    engine: Engine,
+    book_ids: Sequence[str],
+    through: date | str,
+    known_on: datetime | str | None = None,
+) -> list[BalanceRow]:
+    """Each account's turnover and balance as of the end of an effective date (as known on a recorded time).
+
+    ``closed_fen`` is what a year close dated on or before ``through`` posted.
+    """
+    every = line_sums(engine, book_ids, through=through, known_on=known_on)
+    closes = {
+        (s.account, s.tier): s.balance_fen
+        for s in line_sums(engine, book_ids, through=through, known_on=known_on, only_kinds=("YearClosed",))
+    }
+    return [
+        BalanceRow(s.account, s.tier, s.debit_fen, s.credit_fen, s.balance_fen, closes.get((s.account, s.tier), 0))
+        for s in every
+    ]

@@ -6,7 +6,7 @@ them. Money columns are integer fen.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -53,6 +53,48 @@ fiscal_accounts = Table(
     Column("closing_fen", BigInteger, nullable=False),
 )
 
+# One row per posting line, with its event's dates, document and voucher: the
+# dated projection behind as-of views, statements, trace and the voucher
+# register. Dates are ISO text (``YYYY-MM-DD``; recorded times UTC
+# ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``), which order correctly as text.
+lines = Table(
+    "proj_lines",
+    metadata,
+    Column("notification_id", BigInteger, primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("book_id", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    # The event's class name: ContributionReceived, YearClosed, BalancesCarriedForward, ...
+    Column("kind", String(40), nullable=False),
+    Column("document_id", String(64), nullable=False, index=True),
+    # 记账凭证号: the voucher number within the book and period (YYYY-MM of the effective date).
+    Column("period", String(7), nullable=False),
+    Column("voucher", Integer, nullable=False),
+    Column("effective_date", String(10), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    Column("account", String(16), nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),  # debit positive
+    Index("ix_proj_lines_book_account_date", "book_id", "account", "tier", "effective_date"),
+    Index("ix_proj_lines_book_voucher", "book_id", "period", "voucher"),
+)
+
+# Every period close and reopening, who did it and why: statements list the
+# reopenings of their books.
+periods = Table(
+    "proj_periods",
+    metadata,
+    Column("notification_id", BigInteger, primary_key=True),
+    Column("book_id", String(32), nullable=False, index=True),
+    Column("action", String(8), nullable=False),  # close or reopen
+    Column("period", String(7), nullable=False),  # YYYY-MM, or YYYY for the year
+    Column("document_id", String(64), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("effective_date", String(10), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+)
+
 tracking = Table(
     "proj_tracking",
     metadata,
@@ -60,4 +102,4 @@ tracking = Table(
     Column("notification_id", BigInteger, nullable=False),
 )
 
-PROJECTION_TABLES = (books, balances, fiscal_accounts)
+PROJECTION_TABLES = (books, balances, fiscal_accounts, lines, periods)
