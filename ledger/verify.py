@@ -1,22 +1,31 @@
-"""The auditor's check: replay every book from its events and compare with the projections.
+"""The auditor's check: replay every book from its events, prove its hash chain and compare.
 
 Each book is replayed from its first event, ignoring snapshots and caches, a
-page of events at a time, so memory stays flat however long the book. Every
-difference is collected and reported; the ledger agrees only when there is
-none.
+page of events at a time, so memory stays flat however long the book. On the
+way every event's chain link and voucher number is recomputed, so a stored
+event that was changed, deleted or moved is named. What the store remembers
+elsewhere — the document registry, the stored seals, the projections'
+position — shows when events were cut from the end; a seal file the auditor
+kept outside the database proves the books against figures nobody here can
+change. Every difference is collected and reported; the ledger agrees only
+when there is none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import distinct, select
 
 from ledger.accounts import FISCAL_ACCOUNT
+from ledger import registry, seals
 from ledger.aggregates.book import Book
+from ledger.chain import GENESIS, link_of
 from ledger.money import format_yuan
 from ledger.postings import balance_key
 from ledger.projections import queries
@@ -36,6 +45,7 @@ class Finding:
 class Report:
     books: int = 0
     events: int = 0
+    seals: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -52,37 +62,177 @@ def book_ids(app) -> Iterator[UUID]:  # type: ignore[no-untyped-def]
     return iter(sorted(ids, key=lambda u: u.hex))
 
 
-def replay(app, identifier: UUID) -> Book:  # type: ignore[no-untyped-def]
-    book = None
-    version = 0
+@dataclass
+class Replayed:
+    """A book rebuilt from its stored events, and what its hash chain and vouchers showed on the way."""
+
+    book: Book | None
+    name: str
+    # The first broken link (or voucher), worded for the auditor; None when the chain holds.
+    broken: list[str] = field(default_factory=list)
+
+
+def replay(app, identifier: UUID, up_to: int | None = None) -> Replayed:  # type: ignore[no-untyped-def]
+    """Replay a book from its first event (no snapshot), proving its hash chain and voucher numbers as it goes.
+
+    Each event's link is recomputed from the previous link and the event as
+    stored; the first event whose version is not the next one, whose link
+    does not match, or whose voucher number is not the next in its month is
+    named, and the rest of the chain is not judged (one break makes every
+    later link unprovable from this store alone).
+    """
+    replayed = Replayed(None, identifier.hex)
+    version, previous = 0, GENESIS
+    vouchers: dict[str, int] = {}
     while True:
-        events = list(app.events.get(identifier, gt=version, limit=PAGE_SIZE_EVENTS))
-        for event in events:
-            book = event.mutate(book)
-        if len(events) < PAGE_SIZE_EVENTS:
+        limit = PAGE_SIZE_EVENTS if up_to is None else min(PAGE_SIZE_EVENTS, up_to - version)
+        if limit <= 0:
             break
-        version = events[-1].originator_version
-    if book is None:
-        raise LookupError(f"no events for book {identifier}")
-    return book
+        try:
+            events = list(app.events.get(identifier, gt=version, limit=limit))
+        except Exception as error:  # a stored row that no longer decodes is itself evidence
+            replayed.broken.append(f"the event after version {version} cannot be read: {type(error).__name__}: {error}")
+            break
+        for event in events:
+            if replayed.book is None and event.originator_version == 1:
+                replayed.name = f"{event.region}/{event.scheme}/{event.year}"
+            if not replayed.broken:
+                replayed.broken += _check_link(event, version, previous, vouchers)
+            if event.originator_version != version + 1:
+                # A gap: the book cannot be replayed past it.
+                return replayed
+            replayed.book = event.mutate(replayed.book)
+            version, previous = event.originator_version, event.chain
+        if len(events) < limit:
+            break
+    return replayed
 
 
-def verify(ledger) -> Report:  # type: ignore[no-untyped-def]
+def _check_link(event, version: int, previous: str, vouchers: dict[str, int]) -> list[str]:  # type: ignore[no-untyped-def]
+    where = _describe(event)
+    if event.originator_version != version + 1:
+        missing = f"version {version + 1}" if event.originator_version == version + 2 else f"versions {version + 1}–{event.originator_version - 1}"
+        return [f"chain broken after version {version}: {missing} missing, the next stored event is {where} (events were deleted)"]
+    if link_of(event, previous) != event.chain:
+        return [
+            f"chain broken at {where}: the event as stored does not match its link "
+            "(it was changed after it was recorded, or moved from another place)"
+        ]
+    if isinstance(event, Book.Posted) and event.postings:
+        period = event.effective_date[:7]
+        expected = vouchers.get(period, 0) + 1
+        if event.voucher != expected:
+            return [f"voucher {period} #{event.voucher} at {where}: expected #{expected}, vouchers are not consecutive"]
+        vouchers[period] = expected
+    return []
+
+
+def _describe(event) -> str:  # type: ignore[no-untyped-def]
+    kind = type(event).__name__
+    document = getattr(event, "document_id", None)
+    return f"version {event.originator_version} ({kind}" + (f", document {document})" if document else ")")
+
+
+def _registry_heads(ledger) -> dict[str, tuple[int, str]]:  # type: ignore[no-untyped-def]
+    """The last version the document registry says each book has, and the document that wrote it."""
+    heads: dict[str, tuple[int, str]] = {}
+    table = registry.documents
+    last = ""
+    with ledger.engine.connect() as connection:
+        while True:
+            rows = connection.execute(
+                select(table.c.document_id, table.c.entries)
+                .where(table.c.document_id > last)
+                .order_by(table.c.document_id)
+                .limit(PAGE_SIZE_EVENTS)
+            ).all()
+            for document_id, entries in rows:
+                for book_hex, version in json.loads(entries):
+                    if int(version) > heads.get(book_hex, (0, ""))[0]:
+                        heads[book_hex] = (int(version), document_id)
+            if len(rows) < PAGE_SIZE_EVENTS:
+                return heads
+            last = rows[-1][0]
+
+
+def verify(ledger, seal_statements: Sequence[Mapping[str, Any]] = ()) -> Report:  # type: ignore[no-untyped-def]
+    """Replay and prove every book; compare with the projections, the registry, the stored seals and any seal files given."""
     ledger.projector.catch_up()
     report = Report()
     projected_books = {row.book_id: row for row in queries.list_books(ledger.engine)}
     fiscal = {(r.region, r.scheme, r.year): r for r in queries.fiscal_accounts(ledger.engine)}
+    registry_heads = _registry_heads(ledger)
+    stored_seals = {(s.payload["book_id"], s.version): s.payload for s in seals.stored(ledger.engine)}
+    seal_heads: dict[str, int] = {}
+    for book_hex, version in stored_seals:
+        seal_heads[book_hex] = max(seal_heads.get(book_hex, 0), version)
     seen: set[str] = set()
     for identifier in book_ids(ledger.app):
-        book = replay(ledger.app, identifier)
+        replayed = replay(ledger.app, identifier)
+        book = replayed.book
         seen.add(identifier.hex)
         report.books += 1
+        if book is None:
+            report.findings += [Finding(replayed.name, message) for message in replayed.broken]
+            continue
         report.events += book.version
+        name = str(book.key)
+        report.findings += [Finding(name, message) for message in replayed.broken]
+        head, document_id = registry_heads.get(identifier.hex, (0, ""))
+        if head > book.version:
+            report.findings.append(
+                Finding(name, f"the log ends at version {book.version} but document {document_id} wrote version {head}: events were removed from the end")
+            )
+        if seal_heads.get(identifier.hex, 0) > book.version:
+            report.findings.append(
+                Finding(name, f"the log ends at version {book.version} but a stored seal covers version {seal_heads[identifier.hex]}: events were removed from the end")
+            )
         report.findings += _compare_book(ledger, book, projected_books.get(identifier.hex), fiscal)
     for book_hex in sorted(set(projected_books) - seen):
         row = projected_books[book_hex]
         report.findings.append(Finding(f"{row.region}/{row.scheme}/{row.year}", "is in the projections but has no events"))
+    log_head = ledger.projector.log_head()
+    position = ledger.projector.position()
+    if position > log_head:
+        report.findings.append(
+            Finding("event log", f"ends at notification {log_head} but the projections read up to {position}: events were removed from the end")
+        )
+    for statement in stored_seals.values():
+        report.seals += 1
+        report.findings += check_seal(ledger, statement, source="stored seal")
+    for statement in seal_statements:
+        report.seals += 1
+        report.findings += check_seal(ledger, statement, source="seal file")
     return report
+
+
+def check_seal(ledger, statement: Mapping[str, Any], source: str = "seal") -> list[Finding]:  # type: ignore[no-untyped-def]
+    """Replay the sealed book up to the sealed version and name every figure that differs from the seal."""
+    name = f"{statement['book']} ({source} of {statement['period']})"
+    version = int(statement["version"])
+    replayed = replay(ledger.app, UUID(statement["book_id"]), up_to=version)
+    findings = [Finding(name, message) for message in replayed.broken]
+    book = replayed.book
+    if book is None:
+        return findings + [Finding(name, "the sealed book has no events in the store")]
+    if book.version < version:
+        return findings + [Finding(name, f"the store has {book.version} events of the book; the seal covers {version}: events were removed")]
+    stated = {
+        "chain_head": book.chain_head,
+        "lines": book.lines,
+        "debit_total_fen": book.debit_total_fen,
+        "balances": {key: fen for key, fen in sorted(book.balances.items())},
+        "vouchers": dict(sorted(book.vouchers.items())),
+    }
+    for field_name, value in stated.items():
+        if value != statement[field_name]:
+            findings.append(Finding(name, f"{field_name} differs from the seal: {_short(statement[field_name])} sealed, {_short(value)} now"))
+    return findings
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _compare_book(ledger, book: Book, projected, fiscal) -> list[Finding]:  # type: ignore[no-untyped-def]

@@ -57,7 +57,7 @@ DOCUMENTS_MD = DOCS / "documents.md"
 SCHEMA_PATH = DOCS / "document.schema.json"
 
 # Documents that need the store to plan (they read what earlier documents wrote).
-PLANNED_BY_APPLICATION = ("reversal", "year_close", "merger")
+PLANNED_BY_APPLICATION = ("reversal", "year_close", "merger", "month_close", "period_reopen")
 
 
 def _fenced_blocks(language: str) -> list[str]:
@@ -365,7 +365,7 @@ def test_schema_branch_lists_the_fields_of_specs(kind):
     required, optional = SPECS[kind]
     branch = _branches()[kind]
     assert set(branch["properties"]) == set(ENVELOPE) | set(required) | set(optional)
-    date_field = set() if kind == "year_close" else {"date"}
+    date_field = set() if kind in ("year_close", "month_close", "period_reopen") else {"date"}
     # The amount of a computable type may be left to the policy engine when facts are given;
     # the schema says so with anyOf (test_amount_may_be_left_to_the_facts checks it).
     computed = {"amount"} if kind in COMPUTABLE_TYPES else set()

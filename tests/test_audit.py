@@ -1,0 +1,355 @@
+"""Tamper evidence, voucher numbers, period close and reopening, seals: on both backends.
+
+The story: 万州区 (500101) resident book of 2025. Figures are worked by hand
+from the standard entries of DOMAIN.md §2:
+
+  CT-1  2025-01-10 contribution 1,000.00 tier 1   Dr 1002 1,000.00 / Cr 4001.01:1
+  SW-1  2025-01-31 sweep 1002 → 1003 1,000.00     Dr 1003 / Cr 1002
+  SB-1  2025-02-12 central subsidy 2,000.00 t1    Dr 1003 2,000.00 / Cr 4101.01:1
+  TR-1  2025-02-20 fund the payment account 800   Dr 1004 800.00 / Cr 1003
+  CL-1  2025-03-05 inpatient claim 500.00 t1      Dr 5001.01:1 500.00 / Cr 1004
+
+Voucher numbers (per book and month): 2025-01 #1 CT-1, #2 SW-1; 2025-02 #1
+SB-1, #2 TR-1; 2025-03 #1 CL-1. The book's events: version 1 Opened, 2 CT-1,
+3 SW-1, 4 SB-1, 5 TR-1, 6 CL-1.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import delete, select, update
+from typer.testing import CliRunner
+
+from ledger.aggregates.book import BookKey, book_id
+from ledger.chain import chain_hash, link_of
+from ledger.cli import app
+from ledger.documents import read_document
+from ledger.errors import PeriodClosedError
+from ledger.projections import queries
+from ledger.seals import sign, stored
+from ledger.verify import verify
+
+WANZHOU = "500101"
+BOOK = BookKey(WANZHOU, "resident", 2025)
+
+STORY = [
+    {"id": "CT-1", "type": "contribution", "date": "2025-01-10", "region": WANZHOU, "scheme": "resident", "tier": 1, "amount": "1000.00"},
+    {"id": "SW-1", "type": "transfer", "date": "2025-01-31", "region": WANZHOU, "scheme": "resident", "from": "1002", "to": "1003", "amount": "1000.00"},
+    {"id": "SB-1", "type": "subsidy", "date": "2025-02-12", "region": WANZHOU, "scheme": "resident", "tier": 1, "level": "central", "amount": "2000.00"},
+    {"id": "TR-1", "type": "transfer", "date": "2025-02-20", "region": WANZHOU, "scheme": "resident", "from": "1003", "to": "1004", "amount": "800.00"},
+    {"id": "CL-1", "type": "claim", "date": "2025-03-05", "region": WANZHOU, "scheme": "resident", "tier": 1, "category": "inpatient", "amount": "500.00"},
+]
+
+
+def post(ledger, *raws):
+    outcomes = list(ledger.post([read_document(raw) for raw in raws]))
+    assert [o.status for o in outcomes] == ["posted"] * len(raws), [str(o.error) for o in outcomes]
+
+
+def refused(ledger, raw):
+    (outcome,) = list(ledger.post([read_document(raw)]))
+    assert outcome.status == "rejected"
+    return outcome.error
+
+
+def events_table(ledger):
+    return ledger.app.recorder.events_record_cls.__table__
+
+
+def stored_row(ledger, version, book=BOOK):
+    table = events_table(ledger)
+    with ledger.engine.connect() as connection:
+        return connection.execute(
+            select(table).where(table.c.originator_id == book_id(book), table.c.originator_version == version)
+        ).one()
+
+
+def set_state(ledger, version, state, book=BOOK):
+    table = events_table(ledger)
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            update(table)
+            .where(table.c.originator_id == book_id(book), table.c.originator_version == version)
+            .values(state=state)
+        )
+
+
+def findings(ledger, statements=()):
+    return [f"{f.book}: {f.message}" for f in verify(ledger, statements).findings]
+
+
+# ---------------------------------------------------------------- the chain
+
+
+def test_every_event_links_to_the_one_before(ledger):
+    post(ledger, *STORY)
+    events = list(ledger.app.events.get(book_id(BOOK)))
+    assert len(events) == 6
+    previous = "0" * 64
+    for event in events:
+        assert link_of(event, previous) == event.chain
+        previous = event.chain
+    assert ledger.app.book(BOOK).chain_head == events[-1].chain
+    report = verify(ledger)
+    assert report.agrees, report.findings
+
+
+def test_a_changed_amount_is_named_as_the_first_broken_link(ledger):
+    post(ledger, *STORY)
+    # CL-1 is version 6: 500.00 = 50000 fen. Someone makes it 5,000.00 in the stored row.
+    state = bytes(stored_row(ledger, 6).state)
+    assert b"50000" in state
+    set_state(ledger, 6, state.replace(b"50000", b"500000"))
+    found = findings(ledger)
+    assert f"{BOOK}: chain broken at version 6 (ClaimPaid, document CL-1): the event as stored does not match its link (it was changed after it was recorded, or moved from another place)" in found
+
+
+def test_a_changed_recorded_time_or_actor_breaks_the_chain_too(ledger):
+    post(ledger, *STORY)
+    state = json.loads(bytes(stored_row(ledger, 3).state))
+    state["actor"] = "someone else"
+    set_state(ledger, 3, json.dumps(state).encode())
+    assert any("chain broken at version 3 (TransferMade, document SW-1)" in f for f in findings(ledger))
+
+
+def test_a_deleted_event_is_named(ledger):
+    post(ledger, *STORY)
+    table = events_table(ledger)
+    with ledger.engine.begin() as connection:
+        connection.execute(delete(table).where(table.c.originator_id == book_id(BOOK), table.c.originator_version == 4))
+    found = findings(ledger)
+    assert (
+        f"{BOOK}: chain broken after version 3: version 4 missing, the next stored event is version 5 "
+        "(TransferMade, document TR-1) (events were deleted)"
+    ) in found
+
+
+def test_two_events_swapped_are_named_at_the_first(ledger):
+    post(ledger, *STORY)
+    # Swap the stored content of versions 4 (SB-1) and 5 (TR-1).
+    fourth, fifth = bytes(stored_row(ledger, 4).state), bytes(stored_row(ledger, 5).state)
+    table = events_table(ledger)
+    with ledger.engine.begin() as connection:
+        for version, state, topic in ((4, fifth, stored_row(ledger, 5).topic), (5, fourth, stored_row(ledger, 4).topic)):
+            connection.execute(
+                update(table)
+                .where(table.c.originator_id == book_id(BOOK), table.c.originator_version == version)
+                .values(state=state, topic=topic)
+            )
+    found = findings(ledger)
+    assert any(f.startswith(f"{BOOK}: chain broken at version 4 (TransferMade, document TR-1)") for f in found), found
+
+
+def test_a_truncated_log_is_named_from_the_registry_and_the_projections(ledger):
+    post(ledger, *STORY)
+    table = events_table(ledger)
+    with ledger.engine.begin() as connection:
+        connection.execute(delete(table).where(table.c.originator_id == book_id(BOOK), table.c.originator_version == 6))
+    found = findings(ledger)
+    assert f"{BOOK}: the log ends at version 5 but document CL-1 wrote version 6: events were removed from the end" in found
+    assert f"{BOOK}: projection counted 6 events, replay 5" in found
+
+
+# ---------------------------------------------------------------- vouchers
+
+
+def test_vouchers_are_consecutive_per_book_and_month(ledger):
+    post(ledger, *STORY)
+    got = [(e.document_id, e.effective_date[:7], e.voucher) for e in list(ledger.app.events.get(book_id(BOOK)))[1:]]
+    assert got == [
+        ("CT-1", "2025-01", 1),
+        ("SW-1", "2025-01", 2),
+        ("SB-1", "2025-02", 1),
+        ("TR-1", "2025-02", 2),
+        ("CL-1", "2025-03", 1),
+    ]
+    # A back-dated document takes the next number of its own month: 2025-01 #3.
+    post(ledger, {"id": "CT-2", "type": "contribution", "date": "2025-01-20", "region": WANZHOU, "scheme": "resident", "tier": 1, "amount": "10.00"})
+    (line,) = [r for r in _lines(ledger) if r.document_id == "CT-2" and r.account == "1002"]
+    assert (line.period, line.voucher) == ("2025-01", 3)
+
+
+def _lines(ledger):
+    from ledger.projections import tables
+
+    with ledger.engine.connect() as connection:
+        return connection.execute(select(tables.lines).order_by(tables.lines.c.notification_id, tables.lines.c.line)).all()
+
+
+# ---------------------------------------------------------------- period close
+
+
+MONTH_CLOSE = {"type": "month_close", "region": WANZHOU, "scheme": "resident", "year": 2025}
+
+
+def test_a_closed_month_refuses_postings_dated_in_it_and_reopening_needs_a_reason(ledger):
+    post(ledger, *STORY)
+    # Months close in order.
+    error = refused(ledger, {**MONTH_CLOSE, "id": "MC-2", "month": 2})
+    assert isinstance(error, PeriodClosedError)
+    assert "months close in order: close 2025-01 of book 500101/resident/2025 before 2025-02" in str(error)
+    post(ledger, {**MONTH_CLOSE, "id": "MC-1", "month": 1}, {**MONTH_CLOSE, "id": "MC-2", "month": 2})
+    late = {"id": "CT-9", "type": "contribution", "date": "2025-02-27", "region": WANZHOU, "scheme": "resident", "tier": 1, "amount": "10.00"}
+    error = refused(ledger, late)
+    assert isinstance(error, PeriodClosedError) and error.field == "date"
+    assert "2025-02-27 falls in 2025-02, which is closed in book 500101/resident/2025" in str(error)
+    # Reopening without a reason is refused by the reader.
+    with pytest.raises(Exception, match="reason"):
+        read_document({"id": "RO-1", "type": "period_reopen", "region": WANZHOU, "scheme": "resident", "year": 2025, "month": 2})
+    reopen = {
+        "id": "RO-1", "type": "period_reopen", "actor": "李审核", "region": WANZHOU, "scheme": "resident",
+        "year": 2025, "month": 2, "reason": "漏记2月缴费",
+    }
+    post(ledger, reopen)
+    post(ledger, late)
+    # January stays closed.
+    error = refused(ledger, {**late, "id": "CT-10", "date": "2025-01-15"})
+    assert "2025-01-15 falls in 2025-01, which is closed" in str(error)
+    rows = _periods(ledger)
+    assert [(r.action, r.period, r.actor, r.reason) for r in rows] == [
+        ("close", "2025-01", "unknown", ""),
+        ("close", "2025-02", "unknown", ""),
+        ("reopen", "2025-02", "李审核", "漏记2月缴费"),
+    ]
+    assert verify(ledger).agrees
+
+
+def _periods(ledger):
+    from ledger.projections import tables
+
+    with ledger.engine.connect() as connection:
+        return connection.execute(select(tables.periods).order_by(tables.periods.c.notification_id)).all()
+
+
+def test_a_reopened_year_closes_again_and_carries_only_the_difference(ledger):
+    post(ledger, *STORY)
+    close = {"id": "YC-1", "type": "year_close", "region": WANZHOU, "scheme": "resident", "year": 2025}
+    post(ledger, close)
+    late = {"id": "IN-1", "type": "interest", "date": "2025-12-31", "region": WANZHOU, "scheme": "resident", "account": "1003", "tier": 1, "amount": "12.34"}
+    assert isinstance(refused(ledger, late), PeriodClosedError)
+    post(
+        ledger,
+        {"id": "RO-Y", "type": "period_reopen", "actor": "王科长", "region": WANZHOU, "scheme": "resident", "year": 2025, "reason": "年末利息漏记"},
+        late,
+        {**close, "id": "YC-2"},
+    )
+    # By hand: after the first close the 2026 book opened with 1003 2,200.00 (1,000 + 2,000 − 800),
+    # 1004 300.00 (800 − 500) and 3001:1 Cr 2,500.00 (1,000 + 2,000 − 500). The interest adds 12.34
+    # to 1003 and, once closed again, to 3001:1; the second carry brings only that difference.
+    rows = queries.book_balances(ledger.engine, book_id(BookKey(WANZHOU, "resident", 2026)).hex)
+    assert {(r.account, r.tier): r.balance_fen for r in rows if r.balance_fen} == {
+        ("1003", 0): 221234,
+        ("1004", 0): 30000,
+        ("3001", 1): -251234,
+    }
+    closed = queries.book_balances(ledger.engine, book_id(BOOK).hex)
+    assert all(r.balance_fen == 0 for r in closed if r.account[0] in "45")
+    assert verify(ledger).agrees
+
+
+# ---------------------------------------------------------------- seals
+
+
+def _keys(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["seal", "keygen", "--out", str(tmp_path / "keys")])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "keys" / "seal.key", tmp_path / "keys" / "seal.pub"
+
+
+def test_a_year_close_issues_a_seal_that_verify_proves(ledger, tmp_path):
+    post(ledger, *STORY, {"id": "YC-1", "type": "year_close", "region": WANZHOU, "scheme": "resident", "year": 2025})
+    (seal,) = stored(ledger.engine, str(BOOK))
+    payload = seal.payload
+    # By hand: 6 events of the story + the close (7); the close posts 4001.01:1 Dr 1,000, 4101.01:1 Dr 2,000,
+    # 5001.01:1 Cr 500, 3001:1 Cr 2,500: 4 lines, after 10 lines of the story (two per document).
+    # Debits: 1,000 + 1,000 + 2,000 + 800 + 500 = 5,300.00 in the story, + 3,000.00 in the close.
+    assert (payload["period"], payload["version"], payload["lines"], payload["debit_total_fen"]) == ("2025", 7, 14, 830000)
+    assert payload["balances"] == {"1003:0": 220000, "1004:0": 30000, "3001:1": -250000}
+    assert payload["vouchers"] == {"2025-01": 2, "2025-02": 2, "2025-03": 1, "2025-12": 1}
+    assert payload["chain_head"] == ledger.app.book(BOOK).chain_head
+    private_key, public_key = _keys(tmp_path)
+    signed = sign(payload, private_key)
+    (tmp_path / "seal.json").write_text(json.dumps(signed))
+    assert findings(ledger, [payload]) == []
+
+
+def test_a_seal_file_catches_a_rewritten_and_rechained_history(ledger, tmp_path):
+    """The strongest attacker changes a claim, recomputes every later link, rebuilds the projections and the stored seal.
+
+    Only a seal kept outside the database can then tell.
+    """
+    post(ledger, *STORY, {"id": "YC-1", "type": "year_close", "region": WANZHOU, "scheme": "resident", "year": 2025})
+    private_key, public_key = _keys(tmp_path)
+    runner = CliRunner()
+    seal_file = tmp_path / "wanzhou-2025.seal.json"
+    exported = runner.invoke(app, ["seal", "export", "--db", ledger.url, "--book", str(BOOK), "--key", str(private_key), "--out", str(seal_file)])
+    assert exported.exit_code == 0, exported.output
+    _rechain_with_claim(ledger, "50000", "40000")
+    # The chain holds again and the projections follow the forged events once rebuilt, with the stored seal forged too.
+    from ledger.seals import seals as seal_table
+
+    with ledger.engine.begin() as connection:
+        connection.execute(delete(seal_table))
+    ledger.projector.rebuild()
+    forged = findings(ledger)
+    assert not any("chain broken" in f for f in forged), forged
+    checked = runner.invoke(app, ["verify", "--db", ledger.url, "--seal", str(seal_file), "--public-key", str(public_key)])
+    assert checked.exit_code == 1
+    shown = " ".join(checked.output.split())
+    assert "chain_head differs from the seal" in shown
+    assert "debit_total_fen differs from the seal: 830000 sealed, 820000 now" in shown
+
+
+def _rechain_with_claim(ledger, old: str, new: str) -> None:
+    """Rewrite CL-1's amount (and the close that follows from it) and recompute every link from there."""
+    mapper = ledger.app.mapper
+    table = events_table(ledger)
+    events = list(ledger.app.events.get(book_id(BOOK)))
+    previous = events[4].chain
+    for event in events[5:]:
+        fields = dict(vars(event))
+        fields["postings"] = [
+            [a, t, (-int(new) if v == -int(old) else int(new) if v == int(old) else v)] for a, t, v in event.postings
+        ]
+        if type(event).__name__ == "YearClosed":
+            # The forger keeps the close consistent: 3001:1 takes 100.00 more.
+            fields["postings"] = [[a, t, v - 10000 if a == "3001" else v] for a, t, v in fields["postings"]]
+        fields["chain"] = chain_hash(previous, type(event).__name__, fields)
+        forged = type(event)(**fields)
+        previous = forged.chain
+        with ledger.engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.originator_id == book_id(BOOK), table.c.originator_version == event.originator_version)
+                .values(state=mapper.to_stored_event(forged).state)
+            )
+
+
+def test_a_seal_file_that_was_edited_is_refused(ledger, tmp_path):
+    post(ledger, *STORY, {"id": "YC-1", "type": "year_close", "region": WANZHOU, "scheme": "resident", "year": 2025})
+    private_key, public_key = _keys(tmp_path)
+    (seal,) = stored(ledger.engine, str(BOOK))
+    signed = sign(seal.payload, private_key)
+    signed["seal"]["debit_total_fen"] = 1
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(signed))
+    result = CliRunner().invoke(app, ["verify", "--db", ledger.url, "--seal", str(path)])
+    assert result.exit_code == 1
+    shown = " ".join(result.output.split())
+    assert "field 'signature': the signature of" in shown and "does not match its content: the file was altered [seal]" in shown
+
+
+def test_a_sealed_month_close_and_the_truncated_log_it_reveals(ledger):
+    post(ledger, *STORY, {**MONTH_CLOSE, "id": "MC-1", "month": 1, "seal": True})
+    (seal,) = stored(ledger.engine, str(BOOK))
+    # By hand: Opened, CT-1, SW-1, SB-1, TR-1, CL-1, then the month close is version 7.
+    assert (seal.period, seal.version) == ("2025-01", 7)
+    table = events_table(ledger)
+    with ledger.engine.begin() as connection:
+        connection.execute(delete(table).where(table.c.originator_id == book_id(BOOK), table.c.originator_version == 7))
+    found = findings(ledger)
+    assert f"{BOOK}: the log ends at version 6 but a stored seal covers version 7: events were removed from the end" in found
+    assert f"{BOOK} (stored seal of 2025-01): the store has 6 events of the book; the seal covers 7: events were removed" in found
