@@ -8,10 +8,12 @@ import os
 import sys
 from collections import deque
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -41,6 +43,18 @@ DbOption = Annotated[
     typer.Option("--db", envvar=URL_VARIABLE, help="Store URL (sqlite:///file.db or postgresql+psycopg2://...); default ./ledger.db."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+AsOfOption = Annotated[
+    Optional[str],
+    typer.Option("--as-of", help="Balances at the end of this effective date (YYYY-MM-DD), from the dated projection; no replay."),
+]
+KnownOnOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--known-on",
+        help="Only what had been recorded by this time (YYYY-MM-DD or ISO timestamp, UTC unless it has an offset): "
+        "the books as they stood before any later back-dated correction.",
+    ),
+]
 
 
 def open_ledger(url: str | None) -> Ledger:
@@ -190,25 +204,54 @@ def balance(
     scheme: Annotated[str, typer.Argument(help="resident, assistance, worker or adjustment.")],
     year: Annotated[int, typer.Argument(help="Fiscal year.")],
     account: Annotated[Optional[str], typer.Option(help="One account (with its sub-accounts), e.g. 1003 or 4101.")] = None,
+    as_of: AsOfOption = None,
+    known_on: KnownOnOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Balances of one book: every account, or one."""
+    """Balances of one book: every account, or one; now, or as of a past date and as known on a past time."""
     _check_scheme(scheme)
     if account and not any(code == account or code.startswith(account + ".") for code in CHART):
         err.print(f"[red]{account} is not an account of the chart[/red]")
         raise typer.Exit(2)
     key = BookKey(region, scheme, year)
     with open_ledger(db) as ledger:
-        rows = queries.book_balances(current(ledger).engine, book_id(key).hex, account)
+        if as_of or known_on:
+            rows = _dated_rows(current(ledger), [book_id(key).hex], as_of, known_on, account)
+        else:
+            rows = queries.book_balances(current(ledger).engine, book_id(key).hex, account)
         known = any(b.book_id == book_id(key).hex for b in queries.list_books(ledger.engine, region, scheme, year))
     if not known:
         err.print(f"[red]there is no book {key}[/red]")
         raise typer.Exit(1)
     if as_json:
-        out.print_json(json.dumps({"book": str(key), "rows": [_row_json(r) for r in rows]}, ensure_ascii=False))
+        dated = {"as_of": as_of, "known_on": known_on} if as_of or known_on else {}
+        out.print_json(json.dumps({"book": str(key), **dated, "rows": [_row_json(r) for r in rows]}, ensure_ascii=False))
         return
-    out.print(_balance_table(f"{region_name(region)} {key}", rows))
+    out.print(_balance_table(f"{region_name(region)} {key}{_dated_title(as_of, known_on)}", rows))
+
+
+def _dated_title(as_of: str | None, known_on: str | None) -> str:
+    return (f" as of {as_of}" if as_of else "") + (f" as known on {known_on}" if known_on else "")
+
+
+def _dated_rows(
+    ledger: Ledger, book_ids: list[str], as_of: str | None, known_on: str | None, account: str | None = None
+) -> list[queries.BalanceRow]:
+    """Balances from the dated projection (``proj_lines``): as of the end of a date, as known on a recorded time."""
+    from datetime import date as _date
+
+    try:
+        through = _date.fromisoformat(as_of) if as_of else _date.max
+        if known_on:
+            queries.recorded_cutoff(known_on)
+    except ValueError as error:
+        err.print(f"[red]--as-of takes YYYY-MM-DD and --known-on YYYY-MM-DD or an ISO timestamp: {error}[/red]")
+        raise typer.Exit(2) from None
+    rows = queries.balances_as_of(ledger.engine, book_ids, through, known_on)
+    if account:
+        rows = [r for r in rows if r.account == account or r.account.startswith(account + ".")]
+    return rows
 
 
 @app.command("trial-balance")
@@ -216,15 +259,17 @@ def trial_balance(
     region: Annotated[str, typer.Argument(help="A district (its books) or a municipality such as 500000 (all its books).")],
     year: Annotated[int, typer.Argument(help="Fiscal year.")],
     scheme: Annotated[Optional[str], typer.Option(help="Only this scheme's books.")] = None,
+    as_of: AsOfOption = None,
+    known_on: KnownOnOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Trial balance (试算平衡表) of a district's books or of a whole municipality. Exits 1 if unbalanced."""
+    """Trial balance (试算平衡表) of a district's books or of a whole municipality, now or as of a date. Exits 1 if unbalanced."""
     if scheme:
         _check_scheme(scheme)
     with open_ledger(db) as ledger:
         current(ledger)
-        balances = _trial_balances(ledger, region, year, scheme)
+        balances = _trial_balances(ledger, region, year, scheme, as_of, known_on)
     if not balances:
         err.print(f"[red]no books for {region} in {year}[/red]")
         raise typer.Exit(1)
@@ -247,16 +292,28 @@ def trial_balance(
         raise typer.Exit(1)
 
 
-def _trial_balances(ledger: Ledger, region: str, year: int, scheme: str | None) -> list[queries.TrialBalance]:
+def _trial_balances(
+    ledger: Ledger, region: str, year: int, scheme: str | None, as_of: str | None = None, known_on: str | None = None
+) -> list[queries.TrialBalance]:
+    dated = bool(as_of or known_on)
+    suffix = _dated_title(as_of, known_on)
     if municipality_of(region) == region:
-        rows = queries.municipality_balances(ledger.engine, region, scheme, year)
-        title = f"{region_name(region)} {region} {scheme or 'all schemes'} {year} (municipality)"
+        if dated:
+            ids = [b.book_id for b in queries.list_books(ledger.engine, region, scheme, year)]
+            rows = _dated_rows(ledger, ids, as_of, known_on) if ids else []
+        else:
+            rows = queries.municipality_balances(ledger.engine, region, scheme, year)
+        title = f"{region_name(region)} {region} {scheme or 'all schemes'} {year} (municipality){suffix}"
         return [queries.TrialBalance(title, rows)] if rows else []
     result = []
     for book in queries.list_books(ledger.engine, region, scheme, year):
         if book.region == region:
-            rows = queries.book_balances(ledger.engine, book.book_id)
-            result.append(queries.TrialBalance(f"{region_name(region)} {BookKey(book.region, book.scheme, book.year)}", rows))
+            if dated:
+                rows = _dated_rows(ledger, [book.book_id], as_of, known_on)
+            else:
+                rows = queries.book_balances(ledger.engine, book.book_id)
+            title = f"{region_name(region)} {BookKey(book.region, book.scheme, book.year)}{suffix}"
+            result.append(queries.TrialBalance(title, rows))
     return result
 
 
@@ -340,27 +397,122 @@ def rebuild(db: DbOption = None) -> None:
 
 
 @app.command()
-def verify(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Replay every book from its events and compare with the projections. Exit 0 only when they agree."""
+def verify(
+    seal: Annotated[
+        Optional[list[Path]], typer.Option("--seal", help="A seal file kept outside the database; the books must still match it. Repeatable.")
+    ] = None,
+    public_key: Annotated[
+        Optional[Path], typer.Option("--public-key", help="The agency's seal.pub: every seal file must be signed by this key.")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replay every book, prove its hash chain and voucher numbers, and compare with the projections and seals.
+
+    Exit 0 only when everything agrees.
+    """
+    from ledger.seals import SealError, read_signed
     from ledger.verify import verify as run_verify
 
+    try:
+        statements = [read_signed(path, public_key) for path in seal or []]
+    except SealError as error:
+        err.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(1) from None
     with open_ledger(db) as ledger:
-        report = run_verify(ledger)
+        report = run_verify(ledger, statements)
     if as_json:
         payload = {
             "agrees": report.agrees,
             "books": report.books,
             "events": report.events,
+            "seals": report.seals,
             "findings": [f.__dict__ for f in report.findings],
         }
         out.print_json(json.dumps(payload, ensure_ascii=False))
     else:
         for finding in report.findings:
-            out.print(f"[red]{finding.book}: {finding.message}[/red]")
+            out.print(f"[red]{escape(finding.book)}: {escape(finding.message)}[/red]")
         verdict = "[green]agree[/green]" if report.agrees else "[red]DISAGREE[/red]"
-        out.print(f"replayed {report.books} books ({report.events} events): events and projections {verdict}")
+        out.print(
+            f"replayed {report.books} books ({report.events} events), proved their hash chains and vouchers, "
+            f"checked {report.seals} seals: events, seals and projections {verdict}"
+        )
     if not report.agrees:
         raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- seals
+
+seal_app = typer.Typer(help="Seals: a book's chain head, counts and totals at a close, signed for the auditor.", no_args_is_help=True)
+app.add_typer(seal_app, name="seal")
+
+
+@seal_app.command("keygen")
+def seal_keygen(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for seal.key (private: keep it with the agency) and seal.pub.")],
+) -> None:
+    """Make the agency's Ed25519 signing key pair. The auditor keeps a copy of seal.pub."""
+    from ledger.seals import generate_key
+
+    if (out_dir / "seal.key").exists():
+        err.print(f"[red]{out_dir / 'seal.key'} exists; a key is never overwritten[/red]")
+        raise typer.Exit(1)
+    private_path, public_path = generate_key(out_dir)
+    out.print(f"wrote {private_path} (private) and {public_path} (public)")
+
+
+@seal_app.command("list")
+def seal_list(
+    book: Annotated[Optional[str], typer.Option(help="One book, written REGION/SCHEME/YEAR.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The seals issued by year closes and sealed month closes."""
+    from ledger.seals import stored
+
+    with open_ledger(db) as ledger:
+        found = stored(ledger.engine, book)
+    if as_json:
+        out.print_json(json.dumps([s.payload for s in found], ensure_ascii=False))
+        return
+    table = Table(title="Seals 封账")
+    for column in ("book", "period", "version", "chain head", "lines", "debits", "document", "sealed at"):
+        table.add_column(column)
+    for seal in found:
+        p = seal.payload
+        table.add_row(
+            seal.book, seal.period, str(seal.version), p["chain_head"][:16] + "…", str(p["lines"]),
+            format_yuan_grouped(p["debit_total_fen"]), seal.document_id, p["sealed_at"],
+        )
+    out.print(table)
+
+
+@seal_app.command("export")
+def seal_export(
+    book: Annotated[str, typer.Option(help="The sealed book, written REGION/SCHEME/YEAR, e.g. 500101/resident/2025.")],
+    key: Annotated[Path, typer.Option("--key", help="The agency's private key (seal.key) to sign with.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The seal file to write.")],
+    period: Annotated[Optional[str], typer.Option(help="YYYY for the year close, YYYY-MM for a month close; default the latest seal.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Sign a stored seal into a small file for the auditor to keep outside the database."""
+    from ledger.chain import canonical
+    from ledger.seals import SealError, sign, stored
+
+    with open_ledger(db) as ledger:
+        found = stored(ledger.engine, book, period)
+    if not found:
+        err.print(f"[red]no seal of {book}{' for ' + period if period else ''}; seals are issued by year closes and month closes with seal true[/red]")
+        raise typer.Exit(1)
+    try:
+        content = sign(found[-1].payload, key)
+    except SealError as error:
+        err.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(1) from None
+    out_file.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    seal = found[-1]
+    out.print(f"sealed {seal.book} {seal.period} at version {seal.version}, chain head {seal.payload['chain_head'][:16]}…: wrote {out_file}")
 
 
 # ---------------------------------------------------------------- policy
@@ -383,7 +535,7 @@ def policy_show(
     try:
         policy = load_policy(region, Date.fromisoformat(on))
     except (LedgerError, ValueError) as error:
-        err.print(f"[red]{error}[/red]")
+        err.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(1) from None
     if as_json:
         payload = {
@@ -434,7 +586,7 @@ def explain(
         try:
             shown = explain_document(ledger, document_id)
         except LedgerError as error:
-            err.print(f"[red]{error}[/red]")
+            err.print(f"[red]{escape(str(error))}[/red]")
             raise typer.Exit(1) from None
     if as_json:
         out.print_json(json.dumps(shown, ensure_ascii=False))
