@@ -477,13 +477,13 @@ def seal_list(
         out.print_json(json.dumps([s.payload for s in found], ensure_ascii=False))
         return
     table = Table(title="Seals 封账")
-    for column in ("book", "period", "version", "chain head", "lines", "debits", "document", "sealed at"):
-        table.add_column(column)
+    for column in ("book", "period", "version", "chain head", "lines", "debits", "document"):
+        table.add_column(column, no_wrap=True, justify="right" if column in ("version", "lines", "debits") else "left")
     for seal in found:
         p = seal.payload
         table.add_row(
-            seal.book, seal.period, str(seal.version), p["chain_head"][:16] + "…", str(p["lines"]),
-            format_yuan_grouped(p["debit_total_fen"]), seal.document_id, p["sealed_at"],
+            seal.book, seal.period, str(seal.version), p["chain_head"][:12] + "…", str(p["lines"]),
+            format_yuan_grouped(p["debit_total_fen"]), seal.document_id,
         )
     out.print(table)
 
@@ -654,7 +654,7 @@ def demo(
         out.print(f"[bold]Posting a demo year {year} for {region_name(DEMO_MUNICIPALITY)} into {ledger.url}[/bold]")
         counts = {POSTED: 0, DUPLICATE: 0, REJECTED: 0}
         postings = 0
-        raws = list(generate_documents(size=size, year=year))
+        raws = list(generate_documents(size=size, year=year, close_months=True))
         with _progress(err.is_terminal) as progress:
             task = progress.add_task("posting", total=len(raws))
 
@@ -673,7 +673,10 @@ def demo(
         _print_demo_summary(ledger, year)
         report = run_verify(ledger)
     verdict = "[green]agree[/green]" if report.agrees else "[red]DISAGREE[/red]"
-    out.print(f"ledger verify: replayed {report.books} books ({report.events} events); events and projections {verdict}")
+    out.print(
+        f"ledger verify: replayed {report.books} books ({report.events} events), proved their hash chains "
+        f"and vouchers, checked {report.seals} seals; events, seals and projections {verdict}"
+    )
     if rejected or not report.agrees:
         raise typer.Exit(1)
 

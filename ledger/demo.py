@@ -54,8 +54,13 @@ class _Writer:
             yield raw
 
 
-def generate_documents(size: int = 5, year: int = 2013, seed: int = 7) -> Iterator[dict[str, Any]]:
-    """The demo year as raw documents, in date order; the same arguments give the same documents."""
+def generate_documents(size: int = 5, year: int = 2013, seed: int = 7, close_months: bool = False) -> Iterator[dict[str, Any]]:
+    """The demo year as raw documents, in date order; the same arguments give the same documents.
+
+    With ``close_months`` every district book also closes January to
+    November at each month end (月结), with a seal at each quarter end; the
+    year close locks December.
+    """
     config = scenario()
     rng = random.Random(seed)
     writer = _Writer()
@@ -64,6 +69,8 @@ def generate_documents(size: int = 5, year: int = 2013, seed: int = 7) -> Iterat
     for region, insured in config["districts"].items():
         district = _District(region, insured, config, size, year, rng, writer)
         district.write_year()
+        if close_months:
+            district.write_month_closes()
         remitted_fen += district.remitted_fen
         if known_regions()[region].district_class == "poverty_key":
             poverty_districts.append(region)
@@ -116,6 +123,17 @@ class _District:
                 self.day(12, 31),
                 {"id": self.id("close"), "type": "year_close", "region": self.region, "scheme": scheme, "year": self.year},
             )
+
+    def write_month_closes(self) -> None:
+        """Close each month of both books at its last day, after everything dated that day."""
+        for month in range(1, 12):
+            last_day = date(self.year + (month == 12), month % 12 + 1, 1).toordinal() - 1
+            for scheme in ("resident", "assistance"):
+                self.writer.add(
+                    date.fromordinal(last_day),
+                    {"id": self.id("mclose"), "type": "month_close", "region": self.region, "scheme": scheme,
+                     "year": self.year, "month": month, "seal": month in QUARTER_END_MONTHS},
+                )
 
     def _tier_amount_fen(self, tier: int) -> int:
         return int(self.policy.get(f"resident.tier_{tier}.amount").value)
