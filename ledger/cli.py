@@ -442,6 +442,95 @@ def verify(
         raise typer.Exit(1)
 
 
+# ---------------------------------------------------------------- periods
+
+period_app = typer.Typer(help="Month and year close (结账) and reopening (反结账) of a book.", no_args_is_help=True)
+app.add_typer(period_app, name="period")
+
+RegionArgument = Annotated[str, typer.Argument(help="Six-digit region code, e.g. 500101.")]
+SchemeArgument = Annotated[str, typer.Argument(help="resident, assistance, worker or adjustment.")]
+YearArgument = Annotated[int, typer.Argument(help="Fiscal year.")]
+
+
+def _post_period_document(db: str | None, raw: dict[str, object], actor: str | None) -> None:
+    """Post one close or reopen document built from the command line; print what happened."""
+    from ledger.documents import read_document
+
+    with open_ledger(db) as ledger:
+        # A fresh id per request: a month reopened and closed again is closed by a second document.
+        done = queries.period_actions(ledger.engine, book_id(BookKey(str(raw["region"]), str(raw["scheme"]), int(raw["year"]))).hex)
+        raw = {**raw, "id": f"{raw['id']}-{len(done) + 1}"}
+        try:
+            document = read_document(raw, actor or _default_actor())
+        except LedgerError as error:
+            err.print(f"[red]{escape(str(error))}[/red]")
+            raise typer.Exit(1) from None
+        outcome = ledger.post_one(document)
+    if outcome.error is not None:
+        err.print(f"[red]{escape(str(outcome.error))}[/red]")
+        raise typer.Exit(1)
+    out.print(f"{outcome.status}: {document.id}")
+
+
+@period_app.command("close")
+def period_close(
+    region: RegionArgument,
+    scheme: SchemeArgument,
+    year: YearArgument,
+    month: Annotated[int, typer.Argument(min=1, max=12, help="The month to close; months close in order.")],
+    seal: Annotated[bool, typer.Option("--seal", help="Also issue a seal of the book as it stands after the close.")] = False,
+    actor: Annotated[Optional[str], typer.Option(help="Who closes; default the login name.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Close a month of a book: documents dated in it are refused from now on. (The year closes with a year_close document.)"""
+    _check_scheme(scheme)
+    raw = {"id": f"MC-{region}-{scheme}-{year}{month:02d}", "type": "month_close", "region": region, "scheme": scheme,
+           "year": year, "month": month, "seal": seal}
+    _post_period_document(db, raw, actor)
+
+
+@period_app.command("reopen")
+def period_reopen(
+    region: RegionArgument,
+    scheme: SchemeArgument,
+    year: YearArgument,
+    reason: Annotated[str, typer.Option(help="Why the period is opened again; kept in the book and shown on every later statement.")],
+    month: Annotated[Optional[int], typer.Option(min=1, max=12, help="The month to reopen (with every later closed month); leave out to reopen the year.")] = None,
+    actor: Annotated[Optional[str], typer.Option(help="Who reopens; default the login name.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Reopen a closed month or year, with the reason and the reopener's identity recorded."""
+    _check_scheme(scheme)
+    period = f"{year}{month:02d}" if month else str(year)
+    raw: dict[str, object] = {"id": f"RO-{region}-{scheme}-{period}", "type": "period_reopen", "region": region,
+                              "scheme": scheme, "year": year, "reason": reason}
+    if month:
+        raw["month"] = month
+    _post_period_document(db, raw, actor)
+
+
+@period_app.command("history")
+def period_history(
+    region: RegionArgument,
+    scheme: SchemeArgument,
+    year: YearArgument,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every close and reopening of a book: when, by whom, why."""
+    with open_ledger(db) as ledger:
+        rows = queries.period_actions(current(ledger).engine, book_id(BookKey(region, scheme, year)).hex)
+    if as_json:
+        out.print_json(json.dumps([r.__dict__ for r in rows], ensure_ascii=False))
+        return
+    table = Table(title=f"结账记录 {region}/{scheme}/{year}")
+    for column in ("action", "period", "actor", "reason", "document", "recorded at"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.action, row.period, row.actor, row.reason, row.document_id, row.recorded_at[:19])
+    out.print(table)
+
+
 # ---------------------------------------------------------------- seals
 
 seal_app = typer.Typer(help="Seals: a book's chain head, counts and totals at a close, signed for the auditor.", no_args_is_help=True)

@@ -353,3 +353,21 @@ def test_a_sealed_month_close_and_the_truncated_log_it_reveals(ledger):
     found = findings(ledger)
     assert f"{BOOK}: the log ends at version 6 but a stored seal covers version 7: events were removed from the end" in found
     assert f"{BOOK} (stored seal of 2025-01): the store has 6 events of the book; the seal covers 7: events were removed" in found
+
+
+def test_period_commands_close_reopen_and_list_with_the_reopener(ledger):
+    post(ledger, *STORY)
+    runner = CliRunner()
+    db = ["--db", ledger.url]
+    assert runner.invoke(app, ["period", "close", WANZHOU, "resident", "2025", "2", *db]).exit_code == 1  # January first
+    assert runner.invoke(app, ["period", "close", WANZHOU, "resident", "2025", "1", *db]).exit_code == 0
+    reopened = runner.invoke(app, ["period", "reopen", WANZHOU, "resident", "2025", "--month", "1", "--reason", "补记利息", "--actor", "赵主任", *db])
+    assert reopened.exit_code == 0, reopened.output
+    assert runner.invoke(app, ["period", "close", WANZHOU, "resident", "2025", "1", *db]).exit_code == 0
+    shown = runner.invoke(app, ["period", "history", WANZHOU, "resident", "2025", "--json", *db])
+    rows = json.loads(shown.output)
+    assert [(r["action"], r["period"], r["actor"], r["reason"]) for r in rows] == [
+        ("close", "2025-01", rows[0]["actor"], ""),
+        ("reopen", "2025-01", "赵主任", "补记利息"),
+        ("close", "2025-01", rows[2]["actor"], ""),
+    ]

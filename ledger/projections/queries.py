@@ -260,3 +260,31 @@ def balances_as_of(
         BalanceRow(s.account, s.tier, s.debit_fen, s.credit_fen, s.balance_fen, closes.get((s.account, s.tier), 0))
         for s in every
     ]
+
+
+@dataclass(frozen=True)
+class PeriodAction:
+    """One close or reopening of a book's month (``YYYY-MM``) or year (``YYYY``)."""
+
+    action: str
+    period: str
+    actor: str
+    reason: str
+    document_id: str
+    effective_date: str
+    recorded_at: str
+
+
+def period_actions(engine: Engine, book_id: str, known_on: datetime | str | None = None) -> list[PeriodAction]:
+    """A book's closes and reopenings in the order they were recorded (up to ``known_on``)."""
+    t = tables.periods
+    query = (
+        select(t.c.action, t.c.period, t.c.actor, t.c.reason, t.c.document_id, t.c.effective_date, t.c.recorded_at)
+        .where(t.c.book_id == book_id)
+        .order_by(t.c.notification_id)
+        .limit(MAXIMUM_ROWS)
+    )
+    if known_on is not None:
+        query = query.where(t.c.recorded_at <= recorded_cutoff(known_on))
+    with engine.connect() as connection:
+        return [PeriodAction(*row) for row in connection.execute(query)]
