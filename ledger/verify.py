@@ -14,7 +14,7 @@ when there is none.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -68,11 +68,24 @@ class Replayed:
 
     book: Book | None
     name: str
-    # The first broken link (or voucher), worded for the auditor; None when the chain holds.
+    # The first broken link (or voucher), worded for the auditor; empty when the chain holds.
     broken: list[str] = field(default_factory=list)
+    # What a seal states, taken at each version asked for.
+    figures_at: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
-def replay(app, identifier: UUID, up_to: int | None = None) -> Replayed:  # type: ignore[no-untyped-def]
+def sealed_figures(book: Book) -> dict[str, Any]:
+    """The figures of a book that a seal states (see ``ledger.seals.payload``)."""
+    return {
+        "chain_head": book.chain_head,
+        "lines": book.lines,
+        "debit_total_fen": book.debit_total_fen,
+        "balances": {key: fen for key, fen in sorted(book.balances.items())},
+        "vouchers": dict(sorted(book.vouchers.items())),
+    }
+
+
+def replay(app, identifier: UUID, up_to: int | None = None, capture_at: Collection[int] = ()) -> Replayed:  # type: ignore[no-untyped-def]
     """Replay a book from its first event (no snapshot), proving its hash chain and voucher numbers as it goes.
 
     Each event's link is recomputed from the previous link and the event as
@@ -103,6 +116,8 @@ def replay(app, identifier: UUID, up_to: int | None = None) -> Replayed:  # type
                 return replayed
             replayed.book = event.mutate(replayed.book)
             version, previous = event.originator_version, event.chain
+            if version in capture_at:
+                replayed.figures_at[version] = sealed_figures(replayed.book)
         if len(events) < limit:
             break
     return replayed
@@ -162,32 +177,36 @@ def verify(ledger, seal_statements: Sequence[Mapping[str, Any]] = ()) -> Report:
     projected_books = {row.book_id: row for row in queries.list_books(ledger.engine)}
     fiscal = {(r.region, r.scheme, r.year): r for r in queries.fiscal_accounts(ledger.engine)}
     registry_heads = _registry_heads(ledger)
-    stored_seals = {(s.payload["book_id"], s.version): s.payload for s in seals.stored(ledger.engine)}
-    seal_heads: dict[str, int] = {}
-    for book_hex, version in stored_seals:
-        seal_heads[book_hex] = max(seal_heads.get(book_hex, 0), version)
+    sealed: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    for stored_seal in seals.stored(ledger.engine):
+        sealed.setdefault(stored_seal.payload["book_id"], []).append(("stored seal", stored_seal.payload))
+    for statement in seal_statements:
+        sealed.setdefault(str(statement["book_id"]), []).append(("seal file", statement))
     seen: set[str] = set()
     for identifier in book_ids(ledger.app):
-        replayed = replay(ledger.app, identifier)
+        book_seals = sealed.pop(identifier.hex, [])
+        replayed = replay(ledger.app, identifier, capture_at={int(s["version"]) for _, s in book_seals})
         book = replayed.book
         seen.add(identifier.hex)
         report.books += 1
+        report.findings += [Finding(str(book.key) if book else replayed.name, message) for message in replayed.broken]
+        for source, statement in book_seals:
+            report.seals += 1
+            report.findings += _seal_findings(statement, source, replayed)
         if book is None:
-            report.findings += [Finding(replayed.name, message) for message in replayed.broken]
             continue
         report.events += book.version
         name = str(book.key)
-        report.findings += [Finding(name, message) for message in replayed.broken]
         head, document_id = registry_heads.get(identifier.hex, (0, ""))
         if head > book.version:
             report.findings.append(
                 Finding(name, f"the log ends at version {book.version} but document {document_id} wrote version {head}: events were removed from the end")
             )
-        if seal_heads.get(identifier.hex, 0) > book.version:
-            report.findings.append(
-                Finding(name, f"the log ends at version {book.version} but a stored seal covers version {seal_heads[identifier.hex]}: events were removed from the end")
-            )
         report.findings += _compare_book(ledger, book, projected_books.get(identifier.hex), fiscal)
+    for book_seals in sealed.values():
+        for source, statement in book_seals:
+            report.seals += 1
+            report.findings.append(Finding(f"{statement['book']} ({source} of {statement['period']})", "the sealed book has no events in the store"))
     for book_hex in sorted(set(projected_books) - seen):
         row = projected_books[book_hex]
         report.findings.append(Finding(f"{row.region}/{row.scheme}/{row.year}", "is in the projections but has no events"))
@@ -197,42 +216,46 @@ def verify(ledger, seal_statements: Sequence[Mapping[str, Any]] = ()) -> Report:
         report.findings.append(
             Finding("event log", f"ends at notification {log_head} but the projections read up to {position}: events were removed from the end")
         )
-    for statement in stored_seals.values():
-        report.seals += 1
-        report.findings += check_seal(ledger, statement, source="stored seal")
-    for statement in seal_statements:
-        report.seals += 1
-        report.findings += check_seal(ledger, statement, source="seal file")
     return report
 
 
-def check_seal(ledger, statement: Mapping[str, Any], source: str = "seal") -> list[Finding]:  # type: ignore[no-untyped-def]
+def check_seal(ledger, statement: Mapping[str, Any], source: str = "seal file") -> list[Finding]:  # type: ignore[no-untyped-def]
     """Replay the sealed book up to the sealed version and name every figure that differs from the seal."""
+    version = int(statement["version"])
+    replayed = replay(ledger.app, UUID(str(statement["book_id"])), up_to=version, capture_at={version})
+    name = f"{statement['book']} ({source} of {statement['period']})"
+    return [Finding(name, message) for message in replayed.broken] + _seal_findings(statement, source, replayed)
+
+
+def _seal_findings(statement: Mapping[str, Any], source: str, replayed: Replayed) -> list[Finding]:
     name = f"{statement['book']} ({source} of {statement['period']})"
     version = int(statement["version"])
-    replayed = replay(ledger.app, UUID(statement["book_id"]), up_to=version)
-    findings = [Finding(name, message) for message in replayed.broken]
-    book = replayed.book
-    if book is None:
-        return findings + [Finding(name, "the sealed book has no events in the store")]
-    if book.version < version:
-        return findings + [Finding(name, f"the store has {book.version} events of the book; the seal covers {version}: events were removed")]
-    stated = {
-        "chain_head": book.chain_head,
-        "lines": book.lines,
-        "debit_total_fen": book.debit_total_fen,
-        "balances": {key: fen for key, fen in sorted(book.balances.items())},
-        "vouchers": dict(sorted(book.vouchers.items())),
-    }
-    for field_name, value in stated.items():
-        if value != statement[field_name]:
-            findings.append(Finding(name, f"{field_name} differs from the seal: {_short(statement[field_name])} sealed, {_short(value)} now"))
+    figures = replayed.figures_at.get(version)
+    if figures is None:
+        have = replayed.book.version if replayed.book is not None else 0
+        return [Finding(name, f"the store has {have} events of the book; the seal covers {version}: events were removed")]
+    findings = []
+    if figures["chain_head"] != statement["chain_head"]:
+        findings.append(Finding(name, f"chain head at version {version} is {figures['chain_head'][:16]}…, the seal says {statement['chain_head'][:16]}…"))
+    if figures["lines"] != statement["lines"]:
+        findings.append(Finding(name, f"{figures['lines']} posting lines, the seal says {statement['lines']}"))
+    if figures["debit_total_fen"] != statement["debit_total_fen"]:
+        findings.append(
+            Finding(name, f"debit turnover {format_yuan(figures['debit_total_fen'])}, the seal says {format_yuan(statement['debit_total_fen'])}")
+        )
+    sealed_balances, balances = statement["balances"], figures["balances"]
+    for key in sorted(set(sealed_balances) | set(balances)):
+        if sealed_balances.get(key, 0) != balances.get(key, 0):
+            findings.append(
+                Finding(name, f"balance {key} is {format_yuan(balances.get(key, 0))}, the seal says {format_yuan(sealed_balances.get(key, 0))}")
+            )
+    sealed_vouchers, vouchers = statement["vouchers"], figures["vouchers"]
+    for period in sorted(set(sealed_vouchers) | set(vouchers)):
+        if sealed_vouchers.get(period, 0) != vouchers.get(period, 0):
+            findings.append(
+                Finding(name, f"vouchers of {period} end at #{vouchers.get(period, 0)}, the seal says #{sealed_vouchers.get(period, 0)}")
+            )
     return findings
-
-
-def _short(value: object) -> str:
-    text = str(value)
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _compare_book(ledger, book: Book, projected, fiscal) -> list[Finding]:  # type: ignore[no-untyped-def]
