@@ -148,7 +148,7 @@ def _report_post(counts: dict[str, int], postings: int, rejected: list[tuple[int
         table.add_column("document")
         table.add_column("reason")
         for line, document_id, error in rejected:
-            table.add_row(str(line), document_id, error.describe())
+            table.add_row(str(line), escape(document_id), escape(error.describe()))
         err.print(table)
     out.print(
         f"posted {counts[POSTED]} documents ({postings} postings), "
@@ -640,7 +640,7 @@ def policy_show(
     for column in ("parameter", "value", "不低于", "source", "file"):
         table.add_column(column, overflow="fold")
     for p in sorted(policy.parameters.values(), key=lambda p: p.name):
-        table.add_row(p.name, p.shown(), "≥" if p.minimum else "", p.source + (f" — {p.note}" if p.note else ""), p.file_id)
+        table.add_row(escape(p.name), escape(p.shown()), "≥" if p.minimum else "", escape(p.source + (f" — {p.note}" if p.note else "")), p.file_id)
     out.print(table)
 
 
@@ -790,6 +790,638 @@ def _print_demo_summary(ledger: Ledger, year: int) -> None:
     out.print(table)
     for tb in _trial_balances(ledger, DEMO_MUNICIPALITY, year, None):
         _print_trial_balance(tb)
+
+
+# ---------------------------------------------------------------- reconciliation, trace, vouchers
+
+ReportFormatOption = Annotated[str, typer.Option("--format", help="table, json or csv (csv: reconcile only).")]
+
+
+def _report_format(chosen: str, allowed: tuple[str, ...]) -> str:
+    if chosen not in allowed:
+        err.print(f"[red]--format must be one of {', '.join(allowed)}[/red]")
+        raise typer.Exit(2)
+    return chosen
+
+
+def _window(year: int, since: str | None, through: str | None) -> tuple["date", "date"]:
+    """The window of dates within the fiscal year: the whole year unless --from/--through narrow it."""
+    from datetime import date
+
+    try:
+        first = date.fromisoformat(since) if since else date(year, 1, 1)
+        last = date.fromisoformat(through) if through else date(year, 12, 31)
+    except ValueError as error:
+        err.print(f"[red]--from and --through take dates as YYYY-MM-DD: {error}[/red]")
+        raise typer.Exit(2) from None
+    if first.year != year or last.year != year or first > last:
+        err.print(f"[red]--from {first} and --through {last} must fall in fiscal year {year}, in that order[/red]")
+        raise typer.Exit(2)
+    return first, last
+
+
+def _one_book(ledger: Ledger, region: str, scheme: str, year: int) -> queries.BookRow:
+    key = BookKey(region, scheme, year)
+    for row in queries.list_books(ledger.engine, region, scheme, year):
+        if row.book_id == book_id(key).hex:
+            return row
+    err.print(f"[red]there is no book {key}[/red]")
+    raise typer.Exit(1)
+
+
+def _write_report(output: str | None, report_format: str, json_payload: object, csv_rows: list[list[str]] | None, draw) -> None:  # type: ignore[no-untyped-def]
+    """Print a report, or write it to ``output``: JSON, CSV, or the tables drawn by ``draw(console)``."""
+    import csv as csv_module
+
+    try:
+        target = open(output, "w", encoding="utf-8", newline="") if output else None
+    except OSError as error:
+        err.print(f"[red]cannot write {output}: {error.strerror}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        if report_format == "json":
+            text = json.dumps(json_payload, ensure_ascii=False, indent=2)
+            if target:
+                target.write(text + "\n")
+            else:
+                out.print_json(text)
+        elif report_format == "csv" and csv_rows is not None:
+            csv_module.writer(target or sys.stdout).writerows(csv_rows)
+        else:
+            draw(Console(file=target, width=160, no_color=True) if target else out)
+    finally:
+        if target:
+            target.close()
+
+
+@app.command()
+def reconcile(
+    statement: Annotated[str, typer.Argument(help="The bank or fiscal-account statement, CSV (layout in docs/reconciliation.md).")],
+    region: Annotated[str, typer.Option(help="Six-digit region code of the book.")],
+    scheme: Annotated[str, typer.Option(help="resident, assistance, worker or adjustment.")],
+    year: Annotated[int, typer.Option(help="Fiscal year of the book.")],
+    account: Annotated[str, typer.Option(help="The bank account: 1001, 1002, 1003 (财政专户), 1004 or 1005.")],
+    since: Annotated[Optional[str], typer.Option("--from", help="First date, YYYY-MM-DD; default 1 January.")] = None,
+    through: Annotated[Optional[str], typer.Option(help="Last date, YYYY-MM-DD; default 31 December.")] = None,
+    date_tolerance: Annotated[int, typer.Option(min=0, max=31, help="Days a statement date may differ from the book's in an amount match.")] = 3,
+    statement_balance: Annotated[Optional[str], typer.Option(help="The statement's closing balance in yuan, when its rows give no 余额.")] = None,
+    report_format: ReportFormatOption = "table",
+    output: Annotated[Optional[str], typer.Option("--out", help="Write the report to this file instead of the screen.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Reconcile a statement with a bank account of a book (对账) and draw up the 余额调节表. Exit 0 only when they agree."""
+    from ledger.accounts import BANK_ACCOUNTS
+    from ledger.money import MoneyFormatError, parse_yuan
+    from ledger.reconcile import read_statement, reconcile as run_reconcile, to_csv_rows, to_json
+
+    _check_scheme(scheme)
+    chosen = _report_format(report_format, ("table", "json", "csv"))
+    if account not in BANK_ACCOUNTS:
+        err.print(f"[red]--account must be a bank account: {', '.join(sorted(BANK_ACCOUNTS))}[/red]")
+        raise typer.Exit(2)
+    first, last = _window(year, since, through)
+    try:
+        balance_fen = None if statement_balance is None else parse_yuan(statement_balance)
+    except MoneyFormatError as error:
+        err.print(f"[red]--statement-balance: {escape(str(error))}[/red]")
+        raise typer.Exit(2) from None
+    parsed, errors = read_statement(statement)
+    if errors:
+        for error in errors:
+            err.print(f"[red]{escape(error.describe())}[/red]", highlight=False)
+        err.print(f"{len(errors)} problem(s) in {parsed.name}; nothing was reconciled")
+        raise typer.Exit(1)
+    with open_ledger(db) as ledger:
+        book = _one_book(current(ledger), region, scheme, year)
+        try:
+            result = run_reconcile(
+                ledger.engine, book, account, parsed,
+                since=first, through=last, tolerance_days=date_tolerance, statement_balance_fen=balance_fen,
+            )
+        except LedgerError as error:
+            err.print(f"[red]{escape(error.describe())}[/red]", highlight=False)
+            raise typer.Exit(1) from None
+    _write_report(output, chosen, to_json(result), to_csv_rows(result), lambda console: _draw_reconciliation(console, result, parsed.name))
+    if output:
+        out.print(f"wrote the reconciliation to {output}: {result.verdict()}")
+    if not result.agrees:
+        raise typer.Exit(1)
+
+
+def _draw_reconciliation(console: Console, result, statement_name: str) -> None:  # type: ignore[no-untyped-def]
+    from ledger.reconcile import account_title, adjustment_lines
+
+    def in_out(amount_fen: int) -> tuple[str, str]:
+        return (format_yuan_grouped(amount_fen), "") if amount_fen > 0 else ("", format_yuan_grouped(-amount_fen))
+
+    console.print(
+        f"[bold]对账 {result.book} {account_title(result.account)}[/bold], {result.since} – {result.through}, "
+        f"statement {statement_name}, dates within {result.tolerance_days} days"
+    )
+    matched = Table(title=f"已达账项 matched ({len(result.matched)})")
+    for column in ("row", "date", "reference", "摘要", "收入 in", "支出 out", "book date", "voucher", "document", "by", "days"):
+        matched.add_column(column, justify="right" if column in ("row", "收入 in", "支出 out", "days") else "left", no_wrap="date" in column)
+    for m in result.matched:
+        line = m.book
+        matched.add_row(
+            str(m.statement.row), m.statement.date.isoformat(), escape(m.statement.reference), escape(m.statement.description),
+            *in_out(m.statement.amount_fen), line.effective_date.isoformat(), f"{line.period}#{line.voucher}",
+            escape(line.document_id), "amount/date" if m.by != "reference" else m.by, str(m.days_apart),
+        )
+    console.print(matched)
+    for title, rows in (("银行已收企业未收 on the statement only, money in", result.statement_receipts),
+                        ("银行已付企业未付 on the statement only, money out", result.statement_payments)):
+        table = Table(title=f"{title} ({len(rows)})")
+        for column in ("row", "date", "reference", "摘要", "amount"):
+            table.add_column(column, justify="right" if column in ("row", "amount") else "left")
+        for r in rows:
+            table.add_row(str(r.row), r.date.isoformat(), escape(r.reference), escape(r.description), format_yuan_grouped(abs(r.amount_fen)))
+        console.print(table)
+    book_sections = (
+        ("企业已收银行未收 in the books only, money in", result.book_receipts),
+        ("企业已付银行未付 in the books only, money out", result.book_payments),
+        ("冲销 a document and its reversal, cancelling in the books", [line for pair in result.reversed_in_books for line in pair]),
+    )
+    for title, lines in book_sections:
+        table = Table(title=f"{title} ({len(lines)})")
+        for column in ("date", "voucher", "document", "type", "event", "amount"):
+            table.add_column(column, justify="right" if column == "amount" else "left")
+        for line in lines:
+            table.add_row(
+                line.effective_date.isoformat(), f"{line.period}#{line.voucher}", escape(line.document_id),
+                line.document_type, line.kind, format_yuan_grouped(abs(line.amount_fen)),
+            )
+        console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]note: {escape(note)}[/yellow]", highlight=False)
+    if result.rows_outside_window:
+        console.print(f"{result.rows_outside_window} statement row(s) fall outside {result.since} – {result.through} and were not reconciled")
+    table = Table(title=f"余额调节表 as of {result.through} (statement balance: {result.statement_balance_source})")
+    for column in ("对账单 statement", "金额", "账面 books", "金额 "):
+        table.add_column(column, justify="right" if column.startswith("金额") else "left")
+    for left, left_fen, right, right_fen in adjustment_lines(result):
+        table.add_row(left, format_yuan_grouped(left_fen), right, format_yuan_grouped(right_fen))
+    console.print(table)
+    colour = "green" if result.agrees else "red"
+    console.print(f"[{colour}]{result.verdict()}[/{colour}]", highlight=False)
+
+
+@app.command()
+def trace(
+    region: Annotated[Optional[str], typer.Option(help="A district (its book), or a municipality (every book of the scheme under it).")] = None,
+    scheme: Annotated[Optional[str], typer.Option(help="resident, assistance, worker or adjustment.")] = None,
+    year: Annotated[Optional[int], typer.Option(help="Fiscal year.")] = None,
+    account: Annotated[Optional[str], typer.Option(help="Account or prefix: 4001 covers 4001.01, 4001.02, 4001.03.")] = None,
+    tier: Annotated[Optional[int], typer.Option(help="Only this tier (resident books).")] = None,
+    since: Annotated[Optional[str], typer.Option("--from", help="First effective date, YYYY-MM-DD: the lines then show turnover after an opening balance.")] = None,
+    through: Annotated[Optional[str], typer.Option(help="Last effective date, YYYY-MM-DD.")] = None,
+    known_on: Annotated[Optional[str], typer.Option(help="Only what was recorded by then (YYYY-MM-DD or an ISO time, UTC): the books as they stood.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="Show at most this many lines; totals cover them all.")] = 1_000,
+    document: Annotated[Optional[str], typer.Option(help="Trace one document instead: its events, vouchers and chain links.")] = None,
+    report_format: ReportFormatOption = "table",
+    db: DbOption = None,
+) -> None:
+    """Trace a figure to the lines, documents and events behind it; exit 1 if their total differs from the projections."""
+    from ledger.trace import trace_lines
+
+    chosen = _report_format(report_format, ("table", "json"))
+    if document is not None:
+        _trace_document(document, chosen, db)
+        return
+    if not (region and scheme and year and account):
+        err.print("[red]give --region, --scheme, --year and --account (or --document ID)[/red]")
+        raise typer.Exit(2)
+    _check_scheme(scheme)
+    if not any(code == account or code.startswith(account + ".") for code in CHART):
+        err.print(f"[red]{account} is not an account of the chart[/red]")
+        raise typer.Exit(2)
+    if known_on is not None:
+        try:
+            queries.recorded_cutoff(known_on)
+        except ValueError as error:
+            err.print(f"[red]--known-on: {error}[/red]")
+            raise typer.Exit(2) from None
+    first, last = _window(year, since, through) if (since or through) else (None, None)
+    with open_ledger(db) as ledger:
+        found = queries.list_books(current(ledger).engine, region, scheme, year)
+        if not found:
+            err.print(f"[red]there is no {scheme} book of {region} for {year}[/red]")
+            raise typer.Exit(1)
+        names = {b.book_id: f"{b.region}/{b.scheme}/{b.year}" for b in found}
+        result = trace_lines(
+            ledger.engine, list(names), [account], tier=tier,
+            since=first if since else None, through=last if through else None, known_on=known_on, limit=limit,
+        )
+    from ledger.trace import trace_to_json
+
+    title = f"{region_name(region)} {region} {scheme} {year}, account {account}" + (f" tier {tier}" if tier else "")
+    window = f"{since or 'the first date'} – {through or 'the last date'}" + (f", as recorded by {known_on}" if known_on else "")
+    _write_report(None, chosen, {"title": title, "window": window, **trace_to_json(result, names)}, None,
+                  lambda console: _draw_trace(console, result, names, title, window, since is not None))
+    if not result.agrees:
+        raise typer.Exit(1)
+
+
+def _draw_trace(console: Console, result, names: dict[str, str], title: str, window: str, show_opening: bool) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=f"Trace: {title}, {window}")
+    # The recorded time is in --format json; the screen keeps what an accountant reads first.
+    columns = ["date", "voucher", *(["book"] if len(names) > 1 else []), "document (type)", "event",
+               "account", "借方 debit", "贷方 credit", "余额 balance"]
+    for column in columns:
+        table.add_column(
+            column,
+            justify="right" if column[0] in "借贷余" else "left",
+            no_wrap=column not in ("document (type)", "event"),
+            min_width=16 if column == "document (type)" else None,
+            overflow="fold",
+        )
+    labelled = columns.index("document (type)")
+
+    def summary_row(label: str, *figures: str) -> list[str]:
+        cells = [""] * (len(columns) - len(figures)) + list(figures)
+        cells[labelled] = label
+        return cells
+
+    if show_opening:
+        table.add_row(*summary_row("期初 opening", _sided(result.opening_fen)))
+    for r in result.rows:
+        table.add_row(
+            r.effective_date, f"{r.period}#{r.voucher}", *([names.get(r.book_id, r.book_id)] if len(names) > 1 else []),
+            escape(r.document_id) + (f" ({r.document_type})" if r.document_type else ""), f"{r.kind} v{r.version}",
+            r.account + (f":{r.tier}" if r.tier else ""),
+            format_yuan_grouped(r.debit_fen) if r.debit_fen else "", format_yuan_grouped(r.credit_fen) if r.credit_fen else "",
+            _sided(r.running_balance_fen),
+        )
+    table.add_section()
+    table.add_row(*summary_row("合计 total", format_yuan_grouped(result.debit_fen), format_yuan_grouped(result.credit_fen), _sided(result.closing_fen)))
+    console.print(table)
+    if not result.complete:
+        console.print(f"showing the first {len(result.rows)} of {result.line_count} lines; the totals cover all of them")
+    stored = "" if result.stored_balance_fen is None else f"; proj_balances {format_yuan_grouped(result.stored_balance_fen)}"
+    console.print(
+        f"projections report: debits {format_yuan_grouped(result.projected_debit_fen)}, credits "
+        f"{format_yuan_grouped(result.projected_credit_fen)}, balance {format_yuan_grouped(result.projected_balance_fen)}{stored}"
+    )
+    if result.agrees:
+        console.print(f"[green]the {result.line_count} lines agree with the projections[/green]")
+    for difference in result.differences():
+        console.print(f"[red]{escape(difference)}[/red]", highlight=False)
+
+
+def _sided(balance_fen: int) -> str:
+    """A balance as the balance command shows it: ``Dr 1,200.00`` or ``Cr 4,000.00``."""
+    return f"{'Dr' if balance_fen >= 0 else 'Cr'} {format_yuan_grouped(abs(balance_fen))}"
+
+
+def _trace_document(document_id: str, chosen: str, db: str | None) -> None:
+    from ledger.trace import document_to_json, trace_document
+
+    with open_ledger(db) as ledger:
+        try:
+            traced = trace_document(ledger, document_id)
+        except LedgerError as error:
+            err.print(f"[red]{escape(error.describe())}[/red]", highlight=False)
+            raise typer.Exit(1) from None
+    if chosen == "json":
+        out.print_json(json.dumps(document_to_json(traced), ensure_ascii=False))
+    else:
+        reversed_note = f", reversed by {traced.reversed_by}" if traced.reversed_by else ""
+        out.print(f"[bold]{escape(traced.document_id)}[/bold] ({traced.document_type}){reversed_note}, content hash {traced.content_hash}")
+        for e in traced.events:
+            voucher = f"voucher {e.voucher}" if e.voucher else "no voucher (no postings)"
+            reverses = f", reverses {e.reverses}" if e.reverses else ""
+            out.print(f"[bold]{e.kind}[/bold] in {e.book} version {e.version}, {voucher}, effective {e.effective_date}, "
+                      f"recorded {e.recorded_at} by {escape(e.actor)}{escape(reverses)}", highlight=False)
+            table = Table()
+            for column in ("account", "tier", "debit", "credit"):
+                table.add_column(column, justify="right" if column in ("debit", "credit") else "left")
+            for account_code, tier_number, amount_fen in e.postings:
+                table.add_row(account_code, str(tier_number or ""), format_yuan(max(amount_fen, 0)), format_yuan(max(-amount_fen, 0)))
+            out.print(table)
+            holds = "[green]holds[/green]" if e.link_holds else "[red]DOES NOT HOLD[/red]"
+            out.print(f"  chain: previous {e.previous_link}\n         this     {e.link}  ({holds})", highlight=False)
+    if not all(e.link_holds for e in traced.events):
+        raise typer.Exit(1)
+
+
+@app.command()
+def vouchers(
+    region: Annotated[str, typer.Option(help="Six-digit region code of the book.")],
+    scheme: Annotated[str, typer.Option(help="resident, assistance, worker or adjustment.")],
+    year: Annotated[int, typer.Option(help="Fiscal year of the book.")],
+    month: Annotated[Optional[int], typer.Option(min=1, max=12, help="One month; default every month.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1_000_000, help="List at most this many vouchers; the proof covers them all.")] = 10_000,
+    report_format: ReportFormatOption = "table",
+    db: DbOption = None,
+) -> None:
+    """The voucher register (记账凭证) of a book and the proof that each month's numbers run 1–N with none missing."""
+    from ledger.vouchers import register_to_json, voucher_register
+
+    _check_scheme(scheme)
+    chosen = _report_format(report_format, ("table", "json"))
+    period = f"{year}-{month:02d}" if month else None
+    with open_ledger(db) as ledger:
+        book = _one_book(current(ledger), region, scheme, year)
+        register = voucher_register(ledger.engine, book.book_id, period, limit)
+    name = f"{book.region}/{book.scheme}/{book.year}"
+    _write_report(None, chosen, register_to_json(register, name), None, lambda console: _draw_register(console, register, name))
+    if not register.holds:
+        raise typer.Exit(1)
+
+
+def _draw_register(console: Console, register, name: str) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=f"记账凭证 voucher register {region_name(name[:6])} {name}")
+    for column in ("voucher", "date", "document", "type", "event", "v", "lines", "借方合计 debit", "贷方合计 credit"):
+        table.add_column(column, justify="right" if column[0] in "借贷vl" and column != "voucher" else "left")
+    for v in register.vouchers:
+        credit = format_yuan_grouped(v.credit_fen) if v.balanced else f"[red]{format_yuan_grouped(v.credit_fen)}[/red]"
+        table.add_row(f"{v.period}#{v.number}", v.effective_date, escape(v.document_id), v.document_type, v.kind,
+                      str(v.version), str(v.lines), format_yuan_grouped(v.debit_fen), credit)
+    console.print(table)
+    if not register.complete:
+        console.print(f"listed the first {len(register.vouchers)} of {register.voucher_count} vouchers; the proof covers them all")
+    for proof in register.proofs:
+        colour = "green" if proof.holds else "red"
+        console.print(f"[{colour}]{proof.describe()}[/{colour}]", highlight=False)
+    console.print("(read from the projection proj_lines; `ledger verify` proves the voucher numbers from the events themselves)")
+
+
+# ---------------------------------------------------------------- official statements (资产负债表, 收支表)
+
+statement_app = typer.Typer(
+    help="Official statements: 资产负债表 (会社保01表) and 收支表 (会社保02表): show, issue, list issues, compare a published one.",
+    no_args_is_help=True,
+)
+app.add_typer(statement_app, name="statement")
+
+from ledger.statements import FORMS as STATEMENT_FORMS, Period, Scope  # noqa: E402  (this block's own import, kept beside it)
+
+StatementFormOption = Annotated[str, typer.Option("--form", help="01 资产负债表 (balance sheet) or 02 收支表 (income and expense).")]
+StatementRegionOption = Annotated[str, typer.Option("--region", help="A district's code (its book); with --consolidated a municipality's, e.g. 500000.")]
+StatementSchemeOption = Annotated[str, typer.Option("--scheme", help="resident, assistance, worker or adjustment.")]
+StatementYearOption = Annotated[int, typer.Option("--year", help="Fiscal year.")]
+StatementMonthOption = Annotated[
+    Optional[int], typer.Option("--month", min=1, max=12, help="A monthly statement (本月数, 本年累计数); without it the annual one (本年数, 上年数).")
+]
+StatementConsolidatedOption = Annotated[
+    bool, typer.Option("--consolidated", help="Every book of the fund in the municipality, remittances and grants between them eliminated.")
+]
+StatementAdjustmentOption = Annotated[bool, typer.Option("--with-adjustment", help="With --consolidated: add the municipality's 市级调剂金 books.")]
+StatementAsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Take the figures at this effective date (YYYY-MM-DD) inside the period.")]
+StatementKnownOnOption = Annotated[
+    Optional[str], typer.Option("--known-on", help="Only what was recorded by this time (ISO 8601, UTC; a date alone means its end): the statement as it stood then.")
+]
+StatementOutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of the screen (required for xlsx).")]
+
+
+def _statement_form(form: str) -> None:
+    if form not in STATEMENT_FORMS:
+        err.print("[red]--form must be 01 (资产负债表) or 02 (收支表)[/red]")
+        raise typer.Exit(2)
+
+
+def _statement_subject(
+    region: str, scheme: str, year: int, month: int | None, consolidated: bool, with_adjustment: bool, as_of: str | None = None
+) -> tuple[Scope, Period]:
+    from datetime import date
+
+    _check_scheme(scheme)
+    try:
+        as_of_date = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        err.print(f"[red]--as-of takes a date written YYYY-MM-DD, not {escape(repr(as_of))}[/red]")
+        raise typer.Exit(2) from None
+    return Scope(region, scheme, consolidated, with_adjustment), Period(year, month, as_of_date)
+
+
+def _statement_refused(error: LedgerError) -> typer.Exit:
+    """Print a refusal in red (escaped: its rule is in brackets) and give the exit to raise."""
+    err.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _statement_emit(text: str, target: Path | None, byte_order_mark: bool = False) -> None:
+    """Text to stdout as it is (no Rich wrapping), or to a file; a CSV file gets a BOM so spreadsheets read its Chinese."""
+    if target is None:
+        sys.stdout.write(text)
+        return
+    target.write_text(text, encoding="utf-8-sig" if byte_order_mark else "utf-8")
+    err.print(f"wrote {target}")
+
+
+@statement_app.command("show")
+def statement_show(
+    form: StatementFormOption,
+    region: StatementRegionOption,
+    scheme: StatementSchemeOption,
+    year: StatementYearOption,
+    month: StatementMonthOption = None,
+    consolidated: StatementConsolidatedOption = False,
+    with_adjustment: StatementAdjustmentOption = False,
+    as_of: StatementAsOfOption = None,
+    known_on: StatementKnownOnOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx.")] = "table",
+    output: StatementOutOption = None,
+    db: DbOption = None,
+) -> None:
+    """Compute a statement, check its invariants, and print or write it. A statement whose invariants fail is not given: exit 1."""
+    from ledger.statements import compute
+    from ledger.statements.render import FORMATS as OUTPUT_FORMATS, rich_view, to_csv, to_json, write_xlsx
+
+    if output_format not in OUTPUT_FORMATS:
+        err.print(f"[red]--format must be one of {', '.join(OUTPUT_FORMATS)}[/red]")
+        raise typer.Exit(2)
+    if output_format == "xlsx" and output is None:
+        err.print("[red]--format xlsx writes a file: give --out FILE.xlsx[/red]")
+        raise typer.Exit(2)
+    _statement_form(form)
+    scope, period = _statement_subject(region, scheme, year, month, consolidated, with_adjustment, as_of)
+    try:
+        with open_ledger(db) as ledger:
+            statement = compute(current(ledger), form, scope, period, known_on=known_on)
+    except LedgerError as error:
+        raise _statement_refused(error) from None
+    if output_format == "xlsx":
+        write_xlsx(statement, str(output))
+        err.print(f"wrote {output}")
+    elif output_format == "json":
+        _statement_emit(json.dumps(to_json(statement), ensure_ascii=False, indent=2) + "\n", output)
+    elif output_format == "csv":
+        _statement_emit(to_csv(statement), output, byte_order_mark=True)
+    elif output is not None:
+        with output.open("w", encoding="utf-8") as target:
+            Console(file=target, width=160).print(rich_view(statement))
+        err.print(f"wrote {output}")
+    else:
+        out.print(rich_view(statement))
+
+
+@statement_app.command("issue")
+def statement_issue(
+    form: StatementFormOption,
+    region: StatementRegionOption,
+    scheme: StatementSchemeOption,
+    year: StatementYearOption,
+    month: StatementMonthOption = None,
+    consolidated: StatementConsolidatedOption = False,
+    with_adjustment: StatementAdjustmentOption = False,
+    issued_by: Annotated[Optional[str], typer.Option("--by", help="Who issues it; default the login name.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Issue a statement: record it with its figures, position and source hash, and show what changed since its last issue."""
+    from ledger.statements.issuing import issue
+
+    _statement_form(form)
+    scope, period = _statement_subject(region, scheme, year, month, consolidated, with_adjustment)
+    try:
+        with open_ledger(db) as ledger:
+            result = issue(current(ledger), form, scope, period, issued_by or _default_actor())
+    except LedgerError as error:
+        raise _statement_refused(error) from None
+    if as_json:
+        out.print_json(json.dumps(_issue_json(result), ensure_ascii=False))
+        return
+    _print_issue(result)
+
+
+def _issued_json(issued) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "id": issued.id,
+        "form": issued.form,
+        "scope": issued.scope,
+        "period": issued.period,
+        "issued_at": issued.issued_at,
+        "issued_by": issued.issued_by,
+        "position": issued.position,
+        "source_hash": issued.source_hash,
+        "figures_digest": issued.figures_digest,
+    }
+
+
+def _issue_json(result) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "issued": _issued_json(result.issued),
+        "previous": _issued_json(result.previous) if result.previous else None,
+        "changes": [
+            {
+                "row": c.row, "code": c.code, "name": c.name, "column": c.column,
+                "old": None if c.old_fen is None else format_yuan(c.old_fen),
+                "new": None if c.new_fen is None else format_yuan(c.new_fen),
+                "difference": format_yuan(c.difference_fen),
+            }
+            for c in result.changes
+        ],
+        "documents_since": [d.__dict__ for d in result.documents],
+        "documents_truncated": result.documents_truncated,
+    }
+
+
+def _print_issue(result) -> None:  # type: ignore[no-untyped-def]
+    issued = result.issued
+    out.print(
+        f"issued #{issued.id}: {result.statement.form.number} {result.statement.form.title} {escape(issued.scope)} {issued.period} "
+        f"by {escape(issued.issued_by)} at {issued.issued_at}; position {issued.position}, source hash {issued.source_hash}, "
+        f"figures digest {issued.figures_digest}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if result.previous is None:
+        out.print("first issue of this statement")
+        return
+    previous = result.previous
+    out.print(f"last issued as #{previous.id} at {previous.issued_at} (position {previous.position})", highlight=False)
+    if not result.changes:
+        out.print("[green]no figure changed since then[/green]")
+    else:
+        table = Table(title=f"changed since #{previous.id}")
+        for column in ("行次", "项目", "column", "old", "new", "difference"):
+            table.add_column(column, justify="right" if column in ("行次", "old", "new", "difference") else "left")
+        for c in result.changes:
+            table.add_row(
+                str(c.row), c.name, c.column,
+                "" if c.old_fen is None else format_yuan_grouped(c.old_fen),
+                "" if c.new_fen is None else format_yuan_grouped(c.new_fen),
+                format_yuan_grouped(c.difference_fen),
+            )
+        out.print(table)
+    if result.documents:
+        table = Table(title=f"documents recorded since #{previous.id} that touch its books")
+        for column in ("document", "kind", "books", "effective", "recorded"):
+            table.add_column(column)
+        for d in result.documents:
+            table.add_row(escape(d.document_id), ", ".join(d.kinds), ", ".join(d.books), d.effective_date, d.recorded_at)
+        out.print(table)
+        if result.documents_truncated:
+            out.print("(the list stops at its limit; more documents were recorded)")
+
+
+@statement_app.command("issued")
+def statement_issued(
+    form: Annotated[Optional[str], typer.Option("--form", help="Only this form (01 or 02).")] = None,
+    scope: Annotated[Optional[str], typer.Option("--scope", help="Only this scope, as issued: 500101/resident, 500000/resident/consolidated+adjustment.")] = None,
+    period: Annotated[Optional[str], typer.Option("--period", help="Only this period: 2013 or 2013-06.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the issued statements, oldest first."""
+    from ledger.statements.issuing import issued as issued_statements
+
+    with open_ledger(db) as ledger:
+        rows = issued_statements(ledger.engine, form, scope, period)
+    if as_json:
+        out.print_json(json.dumps([_issued_json(r) for r in rows], ensure_ascii=False))
+        return
+    table = Table(title="Issued statements")
+    for column in ("#", "form", "scope", "period", "issued at", "by", "position", "source hash", "figures digest"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(str(r.id), r.form, escape(r.scope), r.period, r.issued_at, escape(r.issued_by), str(r.position), r.source_hash[:16], r.figures_digest[:16])
+    out.print(table)
+
+
+@statement_app.command("compare")
+def statement_compare(
+    file: Annotated[Path, typer.Argument(help="The published statement: a CSV of line items (docs/statements.md).")],
+    form: StatementFormOption,
+    region: StatementRegionOption,
+    scheme: StatementSchemeOption,
+    year: StatementYearOption,
+    month: StatementMonthOption = None,
+    consolidated: StatementConsolidatedOption = False,
+    with_adjustment: StatementAdjustmentOption = False,
+    as_of: StatementAsOfOption = None,
+    known_on: StatementKnownOnOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare a published statement with the books, line by line, and check its own arithmetic. Exit 1 when anything differs."""
+    from ledger.statements import compute
+    from ledger.statements.compare import MAXIMUM_PUBLISHED_BYTES, compare, read_published
+
+    _statement_form(form)
+    scope, subject_period = _statement_subject(region, scheme, year, month, consolidated, with_adjustment, as_of)
+    try:
+        with file.open("rb") as stream:
+            published = stream.read(MAXIMUM_PUBLISHED_BYTES + 1)
+    except OSError as error:
+        err.print(f"[red]cannot read {escape(str(file))}: {escape(error.strerror or str(error))}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        with open_ledger(db) as ledger:
+            statement = compute(current(ledger), form, scope, subject_period, known_on=known_on)
+            findings = compare(statement, read_published(published, statement))
+    except LedgerError as error:
+        raise _statement_refused(error) from None
+    if as_json:
+        out.print_json(json.dumps({"statement": statement.name, "agrees": not findings, "findings": [f.__dict__ for f in findings]}, ensure_ascii=False))
+    else:
+        for finding in findings:
+            out.print(f"[red]{finding.kind}: {escape(finding.message)}[/red]", highlight=False, soft_wrap=True)
+        verdict = "[green]agrees with the books[/green]" if not findings else f"[red]{len(findings)} findings[/red]"
+        out.print(f"{verdict}: {escape(file.name)} against {statement.name}", highlight=False, soft_wrap=True)
+    if findings:
+        raise typer.Exit(1)
 
 
 def main() -> None:
