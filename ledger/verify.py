@@ -3,7 +3,8 @@
 Each book is replayed from its first event, ignoring snapshots and caches, a
 page of events at a time, so memory stays flat however long the book. On the
 way every event's chain link and voucher number is recomputed, so a stored
-event that was changed, deleted or moved is named. What the store remembers
+event that was changed, deleted or moved is named, and every document is
+looked up in the registry, which must name the event and its content hash. What the store remembers
 elsewhere — the document registry, the stored seals, the projections'
 position — shows when events were cut from the end; a seal file the auditor
 kept outside the database proves the books against figures nobody here can
@@ -72,6 +73,8 @@ class Replayed:
     broken: list[str] = field(default_factory=list)
     # What a seal states, taken at each version asked for.
     figures_at: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Where the document registry disagrees with the events.
+    registry: list[str] = field(default_factory=list)
 
 
 def sealed_figures(book: Book) -> dict[str, Any]:
@@ -85,14 +88,18 @@ def sealed_figures(book: Book) -> dict[str, Any]:
     }
 
 
-def replay(app, identifier: UUID, up_to: int | None = None, capture_at: Collection[int] = ()) -> Replayed:  # type: ignore[no-untyped-def]
+def replay(  # type: ignore[no-untyped-def]
+    app, identifier: UUID, up_to: int | None = None, capture_at: Collection[int] = (), check_registry: bool = False
+) -> Replayed:
     """Replay a book from its first event (no snapshot), proving its hash chain and voucher numbers as it goes.
 
     Each event's link is recomputed from the previous link and the event as
     stored; the first event whose version is not the next one, whose link
     does not match, or whose voucher number is not the next in its month is
     named, and the rest of the chain is not judged (one break makes every
-    later link unprovable from this store alone).
+    later link unprovable from this store alone). With ``check_registry``
+    each page's documents are looked up in the registry, which must name
+    the event and its content hash.
     """
     replayed = Replayed(None, identifier.hex)
     version, previous = 0, GENESIS
@@ -106,6 +113,8 @@ def replay(app, identifier: UUID, up_to: int | None = None, capture_at: Collecti
         except Exception as error:  # a stored row that no longer decodes is itself evidence
             replayed.broken.append(f"the event after version {version} cannot be read: {type(error).__name__}: {error}")
             break
+        if check_registry:
+            replayed.registry += _registry_disagreements(app, identifier, events)
         for event in events:
             if replayed.book is None and event.originator_version == 1:
                 replayed.name = f"{event.region}/{event.scheme}/{event.year}"
@@ -121,6 +130,26 @@ def replay(app, identifier: UUID, up_to: int | None = None, capture_at: Collecti
         if len(events) < limit:
             break
     return replayed
+
+
+def _registry_disagreements(app, identifier: UUID, events: Sequence[Any]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every event of the page whose document the registry does not name with this event and this content hash."""
+    posted = [event for event in events if isinstance(event, Book.Posted)]
+    found = app.registered([event.document_id for event in posted])
+    problems = []
+    for event in posted:
+        entry = found.get(event.document_id)
+        where = _describe(event)
+        if entry is None:
+            problems.append(f"the document registry has no row for {where}: a re-sent document would post twice")
+        elif entry.content_hash != event.content_hash:
+            problems.append(
+                f"the document registry gives {event.document_id} content hash {entry.content_hash[:16]}…, "
+                f"the event at {where} says {event.content_hash[:16]}…"
+            )
+        elif [identifier.hex, event.originator_version] not in [[str(b), int(v)] for b, v in entry.entries]:
+            problems.append(f"the document registry does not list {where} among the events of {event.document_id}")
+    return problems
 
 
 def _check_link(event, version: int, previous: str, vouchers: dict[str, int]) -> list[str]:  # type: ignore[no-untyped-def]
@@ -185,11 +214,15 @@ def verify(ledger, seal_statements: Sequence[Mapping[str, Any]] = ()) -> Report:
     seen: set[str] = set()
     for identifier in book_ids(ledger.app):
         book_seals = sealed.pop(identifier.hex, [])
-        replayed = replay(ledger.app, identifier, capture_at={int(s["version"]) for _, s in book_seals})
+        replayed = replay(
+            ledger.app, identifier, capture_at={int(s["version"]) for _, s in book_seals}, check_registry=True
+        )
         book = replayed.book
         seen.add(identifier.hex)
         report.books += 1
-        report.findings += [Finding(str(book.key) if book else replayed.name, message) for message in replayed.broken]
+        report.findings += [
+            Finding(str(book.key) if book else replayed.name, message) for message in replayed.broken + replayed.registry
+        ]
         for source, statement in book_seals:
             report.seals += 1
             report.findings += _seal_findings(statement, source, replayed)
@@ -280,6 +313,17 @@ def _compare_book(ledger, book: Book, projected, fiscal) -> list[Finding]:  # ty
         if replayed_fen != shown_fen:
             findings.append(
                 Finding(name, f"{key}: replay {format_yuan(replayed_fen)}, projection {format_yuan(shown_fen)}")
+            )
+    lines = {
+        balance_key(s.account, s.tier): s.balance_fen
+        for s in queries.line_sums(ledger.engine, [book.id.hex])
+        if s.balance_fen
+    }
+    for key in sorted(set(lines) | set(book.balances)):
+        replayed_fen, shown_fen = book.balances.get(key, 0), lines.get(key, 0)
+        if replayed_fen != shown_fen:
+            findings.append(
+                Finding(name, f"{key}: replay {format_yuan(replayed_fen)}, posting lines (proj_lines) {format_yuan(shown_fen)}")
             )
     account = fiscal.get((book.region, book.scheme, book.year))
     fiscal_fen = book.balance_fen(FISCAL_ACCOUNT)

@@ -375,3 +375,35 @@ def test_period_commands_close_reopen_and_list_with_the_reopener(ledger):
         ("reopen", "2025-01", "赵主任", "补记利息"),
         ("close", "2025-01", rows[2]["actor"], ""),
     ]
+
+
+# ---------------------------------------------------------------- the registry and the dated projection
+
+
+def test_a_changed_registry_hash_and_a_deleted_registry_row_are_named(ledger):
+    from ledger import registry
+
+    post(ledger, *STORY)
+    table = registry.documents
+    with ledger.engine.begin() as connection:
+        connection.execute(update(table).where(table.c.document_id == "SB-1").values(content_hash="f" * 64))
+        connection.execute(delete(table).where(table.c.document_id == "TR-1"))
+    found = findings(ledger)
+    assert any(
+        f.startswith(f"{BOOK}: the document registry gives SB-1 content hash ffffffffffffffff…, the event at version 4 (SubsidyAllocated, document SB-1) says")
+        for f in found
+    ), found
+    assert f"{BOOK}: the document registry has no row for version 5 (TransferMade, document TR-1): a re-sent document would post twice" in found
+
+
+def test_a_changed_posting_line_in_the_dated_projection_is_named(ledger):
+    from ledger.projections import tables
+
+    post(ledger, *STORY)
+    lines = tables.lines
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            update(lines).where(lines.c.document_id == "CL-1", lines.c.account == "1004").values(amount_fen=-40000)
+        )
+    # By hand: 1004 was funded 800.00 and paid 500.00: 300.00; with the claim's credit line made 400.00, the lines say 400.00.
+    assert f"{BOOK}: 1004:0: replay 300.00, posting lines (proj_lines) 400.00" in findings(ledger)
