@@ -10,7 +10,7 @@ something even when the machine is slower or busier than the last one.
 |---|---|
 | ``bench/stores.py`` | the two backends: fresh stores, driver connections, dropping tables |
 | ``bench/baselines.py`` | raw driver inserts and reads, and the untouched ``eventsourcing`` library |
-| ``bench/reads.py`` | balance reads, province-sized projections, filling the events table |
+| ``bench/reads.py`` | balance and as-of reads, province-sized projections, filling the events table and ``proj_lines`` |
 | ``bench/processes.py`` | ``ledger post`` in a child process: wall time and peak memory |
 | ``bench/report.py`` | the printed table and the JSON file |
 | ``bench/run.py`` | the command: ``python -m bench.run --size N`` |

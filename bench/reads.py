@@ -1,4 +1,4 @@
-"""Balance reads at province scale: the projections of a province's books, an events table of millions.
+"""Balance and as-of reads at province scale: a province's projections, an events table of millions.
 
 A balance read touches only the projection tables, so the bench does not
 post ten million events to measure it: it adds the projection rows of as
@@ -8,22 +8,38 @@ by the run), then fills the events table with synthetic rows of those books
 up to the wanted count, and times ``queries.book_balances`` on random
 (book, account) pairs drawn from every book.
 
+An as-of read (``queries.balances_as_of``, what ``ledger balance R S Y
+--as-of DATE [--known-on TIME]`` runs) aggregates a book's rows of the dated
+projection ``proj_lines``, one row per posting line. So every synthetic
+event also gets the lines the projector would have written for it: the
+kind, accounts, tiers and amounts of an ordinary event of the real book its
+province book copies (each of that book's events in turn, year-end closes
+and carry-forwards left out, about two lines an event), dated on a random
+day of the book's year and recorded up to ``RECORDED_LAG_DAYS`` days later.
+As-of reads are timed on random books with a random ``through`` date in the
+book's year, ``KNOWN_ON_SHARE`` of them also with a random ``known_on``
+between the first and the last recorded time of the book's lines.
+
 The synthetic events carry ``FILLER_TOPIC``, which is not a ``Book`` topic,
 so the projector never folds them; their state is a real event's state of
 the ledger's median size. They are written book by book (versions in
 order), as a book's events arrive, with ``COPY`` on PostgreSQL and
-``executemany`` on SQLite, ``FILL_CHUNK_ROWS`` a transaction.
+``executemany`` on SQLite, ``FILL_CHUNK_ROWS`` events and their lines a
+transaction, so memory stays flat however far the fill goes.
 """
 
 from __future__ import annotations
 
+import calendar
 import io
 import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine
@@ -42,8 +58,22 @@ FILL_CHUNK_ROWS = 50_000
 BALANCE_READS = 2000
 WARM_UP_READS = 50
 MAXIMUM_PAIRS = 200_000
+# Synthetic lines: recorded on their effective day or up to this many days later.
+RECORDED_LAG_DAYS = 30
+# The share of as-of reads that also pass ``known_on``.
+KNOWN_ON_SHARE = 0.25
+# Events a book has once a year (dated 31 December and 1 January): not copied into synthetic lines.
+YEAR_BOUNDARY_KINDS = frozenset({"YearClosed", "BalancesCarriedForward"})
+# As-of reads whose ledger and driver answers are compared before timing.
+CHECKED_READS = 25
+LINE_COLUMNS = (
+    "notification_id", "line", "book_id", "version", "kind", "document_id", "period", "voucher",
+    "effective_date", "recorded_at", "account", "tier", "amount_fen",
+)
 
-Reader = Callable[[str, str], list[Any]]
+Reader = Callable[..., list[Any]]
+# (book id hex, through, known_on as fixed-width UTC text or None)
+AsOfSample = tuple[str, date, "str | None"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +83,50 @@ class Latency:
     p99_ms: float
     books: int
     balance_rows: int
+
+
+@dataclass(frozen=True)
+class AsOfLatency:
+    reads: int
+    median_ms: float
+    p99_ms: float
+    books_read: int  # distinct books among the reads
+    with_known_on: int
+    empty: int  # reads that found no line (a date before the book's first posting)
+
+
+@dataclass(frozen=True)
+class ProvinceBook:
+    """A province book the bench adds: its identity and the posted book whose lines it copies."""
+
+    id: uuid.UUID
+    region: str
+    scheme: str
+    year: int
+    template: str  # book id hex of a posted book
+
+
+@dataclass(frozen=True)
+class DatedBook:
+    """A book as-of reads are drawn from: its year and the span of its lines' recorded times."""
+
+    book_id: str
+    year: int
+    first_recorded: datetime
+    last_recorded: datetime
+
+
+@dataclass(frozen=True)
+class LineGroup:
+    """The posting lines of one real event: its kind and (account, tier, amount_fen) per line."""
+
+    kind: str
+    lines: tuple[tuple[str, int, int], ...]
+
+    @cached_property
+    def copy_lines(self) -> tuple[str, ...]:
+        """The lines' last three columns (account, tier, amount_fen) as COPY text, each ending the row."""
+        return tuple(f"{account}\t{tier}\t{amount}\n" for account, tier, amount in self.lines)
 
 
 def balance_pairs(connection: Any) -> list[tuple[str, str]]:
@@ -100,16 +174,169 @@ def time_reads(read: Reader, pairs: list[tuple[str, str]], seed: int, reads: int
         durations.append(time.perf_counter() - started)
         if not rows:
             raise RuntimeError(f"no balance for book {book_id} account {account}")
-    durations.sort()
-    p99 = durations[max(0, -(-99 * len(durations) // 100) - 1)]
+    median_ms, p99_ms = _median_p99_ms(durations)
     books = len({book for book, _ in pairs})
-    return Latency(reads, statistics.median(durations) * 1000, p99 * 1000, books, len(pairs))
+    return Latency(reads, median_ms, p99_ms, books, len(pairs))
+
+
+def _median_p99_ms(durations: list[float]) -> tuple[float, float]:
+    durations = sorted(durations)
+    p99 = durations[max(0, -(-99 * len(durations) // 100) - 1)]
+    return statistics.median(durations) * 1000, p99 * 1000
+
+
+# ------------------------------------------------------------ as-of reads (proj_lines)
+
+
+def dated_books(connection: Any) -> list[DatedBook]:
+    """The store's books that have posting lines, with the span of their lines' recorded times."""
+    cursor = connection.cursor()
+    cursor.execute(
+        "SELECT b.book_id, b.year, min(l.recorded_at), max(l.recorded_at) FROM proj_books b"
+        " JOIN proj_lines l ON l.book_id = b.book_id GROUP BY b.book_id, b.year ORDER BY b.book_id"
+    )
+    books = [
+        DatedBook(str(book), int(year), datetime.fromisoformat(first), datetime.fromisoformat(last))
+        for book, year, first, last in cursor.fetchall()
+    ]
+    cursor.close()
+    connection.commit()
+    if not books:
+        raise RuntimeError("the posted store has no posting lines (proj_lines) to read as of a date")
+    return books
+
+
+def province_dated_books(books: Sequence[ProvinceBook]) -> list[DatedBook]:
+    """The province's books as the filler dates their lines: in their year, recorded up to RECORDED_LAG_DAYS later."""
+    return [
+        DatedBook(
+            book.id.hex,
+            book.year,
+            datetime(book.year, 1, 1, tzinfo=timezone.utc),
+            datetime(book.year, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc) + timedelta(days=RECORDED_LAG_DAYS),
+        )
+        for book in books
+    ]
+
+
+def as_of_samples(books: Sequence[DatedBook], seed: int, count: int) -> list[AsOfSample]:
+    """``count`` random (book, through, known_on) reads: a day of the book's year, sometimes a recorded time."""
+    rng = random.Random(seed)
+    samples: list[AsOfSample] = []
+    for _ in range(count):
+        book = rng.choice(books)
+        days = 366 if calendar.isleap(book.year) else 365
+        through = date(book.year, 1, 1) + timedelta(days=rng.randrange(days))
+        known_on = None
+        if rng.random() < KNOWN_ON_SHARE:
+            moment = book.first_recorded + (book.last_recorded - book.first_recorded) * rng.random()
+            known_on = queries.recorded_cutoff(moment)
+        samples.append((book.book_id, through, known_on))
+    return samples
+
+
+def ledger_as_of_reader(engine: Engine) -> Reader:
+    """The ledger's own as-of read of one book, as ``ledger balance R S Y --as-of DATE [--known-on TIME]`` does it."""
+    return lambda book_id, through, known_on: queries.balances_as_of(engine, [book_id], through, known_on)
+
+
+def driver_as_of_reader(connection: Any, placeholder: str) -> Reader:
+    """The two aggregate queries ``balances_as_of`` sends (same SQL, same parameters), with the bare driver."""
+    p = placeholder
+
+    def statement(known_on: bool, closes_only: bool) -> str:
+        return (
+            "SELECT proj_lines.account, proj_lines.tier,"
+            f" sum(CASE WHEN (proj_lines.amount_fen > {p}) THEN proj_lines.amount_fen ELSE {p} END) AS sum_1,"
+            f" sum(CASE WHEN (proj_lines.amount_fen < {p}) THEN -proj_lines.amount_fen ELSE {p} END) AS sum_2"
+            f" FROM proj_lines WHERE proj_lines.book_id IN ({p}) AND proj_lines.effective_date <= {p}"
+            + (f" AND proj_lines.recorded_at <= {p}" if known_on else "")
+            + (f" AND proj_lines.kind IN ({p})" if closes_only else "")
+            + " GROUP BY proj_lines.account, proj_lines.tier ORDER BY proj_lines.account, proj_lines.tier"
+        )
+
+    statements = {(known, closes): statement(known, closes) for known in (False, True) for closes in (False, True)}
+
+    def read(book_id: str, through: date, known_on: str | None) -> list[Any]:
+        parameters: tuple[Any, ...] = (0, 0, 0, 0, book_id, through.isoformat())
+        if known_on is not None:
+            parameters += (known_on,)
+        cursor = connection.cursor()
+        cursor.execute(statements[(known_on is not None, False)], parameters)
+        every = cursor.fetchall()
+        cursor.execute(statements[(known_on is not None, True)], parameters + ("YearClosed",))
+        closes = {(account, tier): debit - credit for account, tier, debit, credit in cursor.fetchall()}
+        cursor.close()
+        connection.commit()
+        return [
+            (account, tier, int(debit), int(credit), int(debit - credit), int(closes.get((account, tier), 0)))
+            for account, tier, debit, credit in every
+        ]
+
+    return read
+
+
+def check_as_of_readers(ledger_read: Reader, driver_read: Reader, samples: Sequence[AsOfSample]) -> None:
+    """The driver's SQL must give the ledger's answer, or the comparison means nothing."""
+    for sample in samples[:CHECKED_READS]:
+        ours = [(r.account, r.tier, r.debit_fen, r.credit_fen, r.balance_fen, r.closed_fen) for r in ledger_read(*sample)]
+        theirs = driver_read(*sample)
+        if ours != theirs:
+            raise RuntimeError(f"as-of read {sample}: the ledger gave {ours[:3]}…, the same SQL by the driver {theirs[:3]}…")
+
+
+def time_as_of_reads(ledger_read: Reader, driver_read: Reader, samples: Sequence[AsOfSample],
+                     reads: int = BALANCE_READS) -> tuple[AsOfLatency, AsOfLatency, AsOfLatency]:
+    """The ledger's first pass over the reads, then the ledger and the driver on the same reads again, interleaved.
+
+    At ten million events the dated projection is larger than the memory the
+    operating system gives its page cache here, so the first read of a book
+    may wait for the disk, and whichever reader came second would find the
+    book's pages cached. So the ledger first reads every sample once (timed:
+    the first pass), and then each sample is read by both, the ledger first
+    on even reads and the driver first on odd ones, so that neither gets
+    the other's warm cache more often.
+    """
+    for sample in samples[:WARM_UP_READS]:
+        ledger_read(*sample)
+        driver_read(*sample)
+    timed = samples[WARM_UP_READS:WARM_UP_READS + reads]
+    first, ours, theirs = [], [], []
+    empty = 0
+    for sample in timed:
+        started = time.perf_counter()
+        rows = ledger_read(*sample)
+        first.append(time.perf_counter() - started)
+        empty += not rows
+    for number, sample in enumerate(timed):
+        order = ((ledger_read, ours), (driver_read, theirs)) if number % 2 == 0 else ((driver_read, theirs), (ledger_read, ours))
+        for read, durations in order:
+            started = time.perf_counter()
+            read(*sample)
+            durations.append(time.perf_counter() - started)
+    with_known_on = sum(1 for sample in timed if sample[2] is not None)
+    books = len({sample[0] for sample in timed})
+
+    def latency(durations: list[float]) -> AsOfLatency:
+        median_ms, p99_ms = _median_p99_ms(durations)
+        return AsOfLatency(len(durations), median_ms, p99_ms, books, with_known_on, empty)
+
+    return latency(first), latency(ours), latency(theirs)
+
+
+def count_rows(connection: Any, table: str) -> int:
+    cursor = connection.cursor()
+    cursor.execute(f"SELECT count(*) FROM {table}")
+    (count,) = cursor.fetchone()
+    cursor.close()
+    connection.commit()
+    return int(count)
 
 
 # ------------------------------------------------------------ the province's projection rows
 
 
-def add_province_books(connection: Any, placeholder: str) -> list[uuid.UUID]:
+def add_province_books(connection: Any, placeholder: str) -> list[ProvinceBook]:
     """Projection rows for a province's books, each copying the account lines of a real book."""
     templates = _template_books(connection)
     book_columns, book_rows = _rows(connection, "SELECT * FROM proj_books ORDER BY book_id")
@@ -118,7 +345,7 @@ def add_province_books(connection: Any, placeholder: str) -> list[uuid.UUID]:
     lines_by_book: dict[str, list[dict[str, Any]]] = {}
     for row in balance_rows:
         lines_by_book.setdefault(row["book_id"], []).append(row)
-    new_books, new_lines, ids = [], [], []
+    new_books, new_lines, books = [], [], []
     number = 0
     for region_number in range(1, PROVINCE_REGIONS + 1):
         region = f"99{region_number:04d}"
@@ -127,14 +354,39 @@ def add_province_books(connection: Any, placeholder: str) -> list[uuid.UUID]:
                 template = templates[number % len(templates)]
                 number += 1
                 identifier = uuid.uuid5(PROVINCE_NAMESPACE, f"book:{region}:{scheme}:{year}")
-                ids.append(identifier)
+                books.append(ProvinceBook(identifier, region, scheme, year, template))
                 changes = {"book_id": identifier.hex, "region": region, "scheme": scheme, "year": year, "municipality": PROVINCE_MUNICIPALITY}
                 new_books.append({**books_by_id[template], **{k: v for k, v in changes.items() if k in book_columns}})
                 new_lines.extend({**line, "book_id": identifier.hex} for line in lines_by_book[template])
     _insert(connection, "proj_books", book_columns, new_books, placeholder)
     _insert(connection, "proj_balances", balance_columns, new_lines, placeholder)
     connection.commit()
-    return ids
+    return books
+
+
+def line_templates(connection: Any) -> dict[str, list[LineGroup]]:
+    """Each posted book's ordinary events as line groups, in posting order (year-end closes and carry-forwards left out)."""
+    cursor = connection.cursor()
+    cursor.execute(
+        "SELECT book_id, notification_id, kind, account, tier, amount_fen FROM proj_lines"
+        " ORDER BY book_id, notification_id, line"
+    )
+    groups: dict[str, list[LineGroup]] = {}
+    current: tuple[str, int] | None = None
+    kind, lines = "", []  # type: ignore[var-annotated]
+    for book, notification_id, row_kind, account, tier, amount in cursor.fetchall():
+        if (book, notification_id) != current:
+            if current is not None and kind not in YEAR_BOUNDARY_KINDS:
+                groups.setdefault(current[0], []).append(LineGroup(kind, tuple(lines)))
+            current, kind, lines = (book, notification_id), row_kind, []
+        lines.append((str(account), int(tier), int(amount)))
+    if current is not None and kind not in YEAR_BOUNDARY_KINDS:
+        groups.setdefault(current[0], []).append(LineGroup(kind, tuple(lines)))
+    cursor.close()
+    connection.commit()
+    if not groups:
+        raise RuntimeError("the posted store has no ordinary posting lines to copy")
+    return groups
 
 
 def _template_books(connection: Any) -> list[str]:
@@ -165,20 +417,45 @@ def _insert(connection: Any, table: str, columns: list[str], rows: list[dict[str
     cursor.close()
 
 
-# ------------------------------------------------------------ filling the events table
+# ------------------------------------------------------------ filling the events table and proj_lines
 
 
 @dataclass
 class Filler:
-    """Appends synthetic events of the province's books to the ledger's events table."""
+    """Appends synthetic events of the province's books to the ledger's events table, and their lines to ``proj_lines``."""
 
     backend: str
     connection: Any
     table: str
-    books: list[uuid.UUID]
+    books: list[ProvinceBook]
     state: bytes
-    rows: int  # rows in the table now
+    rows: int  # rows in the events table now
+    templates: dict[str, list[LineGroup]]
+    seed: int = 7
+    lines: int = 0  # rows in proj_lines now (counted when the filler starts)
     next_version: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.lines = count_rows(self.connection, "proj_lines")
+        cursor = self.connection.cursor()
+        cursor.execute(f"SELECT max(id) FROM {self.table}")
+        (last_id,) = cursor.fetchone()
+        cursor.close()
+        self.connection.commit()
+        # Synthetic lines name their event by the id it will get: the filler is the only writer.
+        self._last_id = int(last_id or 0)
+        self._rng = random.Random(self.seed)
+        pool = [group for groups in self.templates.values() for group in groups]
+        # A book whose template has only year-boundary events (a carry-forward book) copies from every book.
+        self._groups = {book.id: self.templates.get(book.template) or pool for book in self.books}
+        self._by_id = {book.id: book for book in self.books}
+        self._vouchers: dict[tuple[str, str], int] = {}
+        self._days: dict[int, list[str]] = {}
+        self._times = [
+            f"T{self._rng.randrange(24):02d}:{self._rng.randrange(60):02d}:{self._rng.randrange(60):02d}"
+            f".{self._rng.randrange(1_000_000):06d}+00:00"
+            for _ in range(4096)
+        ]
 
     def fill_to(self, target_rows: int, deadline: float) -> float:
         """Append rows until the table holds ``target_rows`` or the deadline passes; return the seconds taken."""
@@ -203,7 +480,7 @@ class Filler:
             try:
                 with self.connection.cursor() as cursor:
                     cursor.execute("CHECKPOINT")
-                    cursor.execute(f"VACUUM ANALYZE {self.table}, proj_books, proj_balances")
+                    cursor.execute(f"VACUUM ANALYZE {self.table}, proj_books, proj_balances, proj_lines")
             finally:
                 self.connection.autocommit = False
         else:
@@ -216,25 +493,73 @@ class Filler:
         share = -(-target_rows // len(self.books))
         chunk: list[tuple[uuid.UUID, int]] = []
         for book in self.books:
-            version = self.next_version.get(book, 1)
+            version = self.next_version.get(book.id, 1)
             take = min(share - version + 1, size - len(chunk))
             if take > 0:
-                chunk.extend((book, number) for number in range(version, version + take))
-                self.next_version[book] = version + take
+                chunk.extend((book.id, number) for number in range(version, version + take))
+                self.next_version[book.id] = version + take
             if len(chunk) == size:
                 break
         return chunk
 
+    def _events(self, chunk: list[tuple[uuid.UUID, int]]) -> Iterator[tuple[int, tuple[Any, ...], LineGroup]]:
+        """Per event of the chunk: its notification id, the columns its lines share, its line group.
+
+        The shared columns are ``book_id`` to ``recorded_at``: ``LINE_COLUMNS``
+        less the first two (notification id, line) and the last three (account,
+        tier, amount).
+        """
+        random_fraction = self._rng.random
+        times, vouchers = self._times, self._vouchers
+        for offset, (book_id, version) in enumerate(chunk, start=1):
+            book = self._by_id[book_id]
+            groups = self._groups[book_id]
+            group = groups[(version - 1) % len(groups)]
+            days = self._days.get(book.year) or self._year_days(book.year)
+            day = int(random_fraction() * (len(days) - RECORDED_LAG_DAYS))
+            effective = days[day]
+            recorded = days[day + int(random_fraction() * (RECORDED_LAG_DAYS + 1))] + times[int(random_fraction() * len(times))]
+            period = effective[:7]
+            book_hex = book_id.hex
+            key = (book_hex, period)
+            voucher = vouchers[key] = vouchers.get(key, 0) + 1
+            document = f"{book.year}-{book.region}-bench-{version:07d}"
+            yield self._last_id + offset, (book_hex, version, group.kind, document, period, voucher, effective, recorded), group
+        self._last_id += len(chunk)
+
+    def _year_days(self, year: int) -> list[str]:
+        """Every day of the year and RECORDED_LAG_DAYS days after it, as ISO text."""
+        first = date(year, 1, 1)
+        count = (366 if calendar.isleap(year) else 365) + RECORDED_LAG_DAYS
+        days = self._days[year] = [(first + timedelta(days=number)).isoformat() for number in range(count)]
+        return days
+
     def _write(self, chunk: list[tuple[uuid.UUID, int]]) -> None:
+        """The chunk's events and their lines, in one transaction."""
         columns = "originator_id, originator_version, topic, state"
+        lines = 0
         if self.backend == "postgres":
             tail = f"\t{copy_text(FILLER_TOPIC)}\t\\\\x{self.state.hex()}\n"
             text = "".join(f"{book}\t{version}{tail}" for book, version in chunk)
+            parts = []
+            for notification_id, shared, group in self._events(chunk):
+                middle = "\t".join(map(str, shared))
+                parts.extend(f"{notification_id}\t{number}\t{middle}\t{line}" for number, line in enumerate(group.copy_lines))
+            lines = len(parts)
             with self.connection.cursor() as cursor:
                 cursor.copy_expert(f"COPY {self.table} ({columns}) FROM STDIN", io.StringIO(text))
+                cursor.copy_expert(f"COPY proj_lines ({', '.join(LINE_COLUMNS)}) FROM STDIN", io.StringIO("".join(parts)))
         else:
+            rows = []
+            for notification_id, shared, group in self._events(chunk):
+                rows.extend((notification_id, number, *shared, *line) for number, line in enumerate(group.lines))
+            lines = len(rows)
             self.connection.executemany(
                 f"INSERT INTO {self.table} ({columns}) VALUES (?, ?, ?, ?)",
                 [(book.bytes, version, FILLER_TOPIC, self.state) for book, version in chunk],
             )
+            self.connection.executemany(
+                f"INSERT INTO proj_lines ({', '.join(LINE_COLUMNS)}) VALUES ({', '.join('?' * len(LINE_COLUMNS))})", rows
+            )
         self.connection.commit()
+        self.lines += lines

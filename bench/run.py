@@ -7,8 +7,10 @@ For each backend, in this order:
 2. insert the rows the ledger wrote with the bare driver, and save as many
    events with the untouched ``eventsourcing`` library (``bench.baselines``);
 3. read the notification log raw, then rebuild the projections;
-4. time balance reads on the posted store, then on the province's books with
-   the events table filled to each ``--query-events`` count (``bench.reads``);
+4. time balance reads and as-of reads (``queries.balances_as_of``) on the
+   posted store, then on the province's books with the events table filled
+   to each ``--query-events`` count and ``proj_lines`` filled with those
+   events' posting lines (``bench.reads``);
 5. run ``ledger post`` as a child process at N and 4N documents for peak
    memory and how the cost grows (``bench.processes``).
 
@@ -45,7 +47,8 @@ from ledger.reader import read_records
 from ledger.store import Ledger
 
 DEFAULT_QUERY_EVENTS = "1000000,10000000"
-DEFAULT_FILL_BUDGET_SECONDS = 240
+# Filling 10 million events and their ~20 million posting lines took about 250 s on PostgreSQL here (docs/performance.md).
+DEFAULT_FILL_BUDGET_SECONDS = 600
 GROWTH_FACTOR = 4
 BASELINE_REPEATS = 3
 PACKAGES = ("eventsourcing", "eventsourcing-sqlalchemy", "SQLAlchemy", "psycopg2-binary")
@@ -72,10 +75,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--size", type=int, required=True, help="demo generator size (documents grow linearly with it)")
     parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--query-events", default=DEFAULT_QUERY_EVENTS,
-                        help="event counts at which balance reads are timed (comma-separated; empty for none)")
+                        help="event counts at which balance and as-of reads are timed (comma-separated; empty for none)")
     parser.add_argument("--fill-budget", type=float, default=DEFAULT_FILL_BUDGET_SECONDS,
-                        help="seconds per backend for filling the events table; the fill stops there and says so")
-    parser.add_argument("--reads", type=int, default=reads.BALANCE_READS, help="balance reads per measurement")
+                        help="seconds per backend for filling the events table and proj_lines; the fill stops there and says so")
+    parser.add_argument("--reads", type=int, default=reads.BALANCE_READS, help="balance reads, and as-of reads, per measurement")
     parser.add_argument("--seed", type=int, default=7, help="generator and read-sampling seed")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     arguments = parser.parse_args(argv)
@@ -137,6 +140,16 @@ def add_general_notes(report: Report) -> None:
             f"{reads.PROVINCE_REGIONS * len(reads.PROVINCE_SCHEMES) * reads.PROVINCE_YEARS:,} more books' projection rows "
             f"({reads.PROVINCE_REGIONS} regions × {len(reads.PROVINCE_SCHEMES)} schemes × {reads.PROVINCE_YEARS} years)"
         )
+    report.note(
+        "as-of reads: queries.balances_as_of(engine, [book], through, known_on) (two aggregate queries over proj_lines) "
+        "on a random book with a random `through` day of the book's year, "
+        f"{reads.KNOWN_ON_SHARE:.0%} of them also with a random `known_on` between the book's first and last recorded line; "
+        "the province's synthetic events each get the lines of an ordinary event of the real book their book copies "
+        f"(closes and carry-forwards left out), dated on a random day of the book's year and recorded 0–{reads.RECORDED_LAG_DAYS} days later; "
+        "the driver sends the same two statements with the same parameters, and both answers are compared first; "
+        "the first pass is the ledger reading each sampled book once (its pages may still be on disk), then every read is "
+        "made again by the ledger and the driver, interleaved, the one or the other first in turn"
+    )
 
 
 def progress(message: str) -> None:
@@ -331,35 +344,45 @@ def measure_rebuild(backend: Backend, ledger: Ledger, connection: Any, table: st
 def measure_reads(backend: Backend, ledger: Ledger, connection: Any, table: str, events: int, state_bytes: int,
                   rows: list[baselines.EventRow], arguments: argparse.Namespace, figures: dict[str, Any], report: Report) -> None:
     placeholder = "%s" if backend.name == "postgres" else "?"
-    progress(f"{backend.name}: balance reads on the posted store")
+    progress(f"{backend.name}: balance and as-of reads on the posted store")
     latencies: dict[str, Any] = figures.setdefault("balance_reads", {})
+    as_of: dict[str, Any] = figures.setdefault("as_of_reads", {})
+    posted_books = reads.dated_books(connection)
     time_balance_reads(backend.name, ledger, connection, placeholder, events, arguments, latencies, report)
+    time_as_of_reads(backend.name, ledger, connection, placeholder, events, reads.count_rows(connection, "proj_lines"),
+                     posted_books, arguments, as_of, report)
     if not arguments.query_events:
         return
+    templates = reads.line_templates(connection)
     books = reads.add_province_books(connection, placeholder)
+    dated = posted_books + reads.province_dated_books(books)
     # The synthetic events carry the state of a real event of the median size.
     state = min((row[3] for row in rows), key=lambda value: abs(len(value) - state_bytes))
-    filler = reads.Filler(backend.name, connection, table, books, state, events)
+    filler = reads.Filler(backend.name, connection, table, books, state, events, templates, seed=arguments.seed)
     deadline = time.perf_counter() + arguments.fill_budget
     for target in sorted(arguments.query_events):
-        progress(f"{backend.name}: filling the events table to {target:,} rows")
-        before = filler.rows
+        progress(f"{backend.name}: filling the events table to {target:,} rows, and proj_lines with their lines")
+        before, lines_before = filler.rows, filler.lines
         seconds = filler.fill_to(target, deadline)
         settle_seconds = filler.settle()
-        added = filler.rows - before
+        added, lines_added = filler.rows - before, filler.lines - lines_before
         latencies.setdefault("fills", []).append(
-            {"target": target, "reached": filler.rows, "added": added, "seconds": seconds, "settle_seconds": settle_seconds}
+            {"target": target, "reached": filler.rows, "added": added, "lines": filler.lines, "lines_added": lines_added,
+             "seconds": seconds, "settle_seconds": settle_seconds}
         )
         method, settle = ("COPY", "CHECKPOINT + VACUUM ANALYZE") if backend.name == "postgres" else ("executemany", "WAL checkpoint")
-        rate = f", {number(added / seconds)} rows/s" if seconds > 0 else ""
+        rate = f"; {number(added / seconds)} events/s, {number(lines_added / seconds)} lines/s" if seconds > 0 else ""
         reached = f"{filler.rows:,} rows" if filler.rows >= target else f"{filler.rows:,} of {target:,} rows, budget spent"
-        report.add(Row(backend.name, f"fill events table to {reached} ({added:,} by {method}{rate})", seconds, "s"))
+        report.add(Row(backend.name, f"fill events table to {reached}, proj_lines to {filler.lines:,} "
+                                     f"({added:,} events + {lines_added:,} lines by {method}{rate})", seconds, "s"))
         report.add(Row(backend.name, f"then {settle}", settle_seconds, "s"))
         if filler.rows < target:
             report.note(f"{backend.name}: the fill towards {target:,} events stopped at {filler.rows:,} after the "
                         f"{arguments.fill_budget:.0f} s budget (--fill-budget); reads are timed at {filler.rows:,}")
         time_balance_reads(backend.name, ledger, connection, placeholder, filler.rows, arguments, latencies, report,
                            target_p99=target >= 10_000_000)
+        time_as_of_reads(backend.name, ledger, connection, placeholder, filler.rows, filler.lines, dated, arguments, as_of,
+                         report, target_p99=target >= 10_000_000)
         if filler.rows < target:
             break
 
@@ -375,7 +398,30 @@ def time_balance_reads(name: str, ledger: Ledger, connection: Any, placeholder: 
                    "same query, bare driver", driver_latency.median_ms, "ms")
     report.compare(name, f"balance read p99 ({where})", ledger_latency.p99_ms, "ms",
                    "same query, bare driver", driver_latency.p99_ms, "ms", f"< {TARGET_P99_MS:g} ms at 10M" if target_p99 else "")
-    report.add(Row(name, f"as-of read median / p99 ({where})", None, "", target="not built yet (another issue)"))
+
+
+def time_as_of_reads(name: str, ledger: Ledger, connection: Any, placeholder: str, events: int, lines: int,
+                     books: list[reads.DatedBook], arguments: argparse.Namespace, latencies: dict[str, Any], report: Report,
+                     target_p99: bool = False) -> None:
+    """``queries.balances_as_of`` of one random book at a random date of its year (some also as known on a time)."""
+    samples = reads.as_of_samples(books, arguments.seed, reads.WARM_UP_READS + arguments.reads)
+    ledger_read = reads.ledger_as_of_reader(ledger.engine)
+    driver_read = reads.driver_as_of_reader(connection, placeholder)
+    reads.check_as_of_readers(ledger_read, driver_read, samples)
+    first_pass, ledger_latency, driver_latency = reads.time_as_of_reads(ledger_read, driver_read, samples, arguments.reads)
+    latencies[str(events)] = {"lines": lines, "first_pass": asdict(first_pass), "ledger": asdict(ledger_latency),
+                              "driver": asdict(driver_latency)}
+    if ledger_latency.empty:
+        report.note(f"{name}: {ledger_latency.empty} of the {ledger_latency.reads:,} as-of reads at {events:,} events found no line "
+                    "(a date or recorded time before the book's first)")
+    where = f"{events:,} events, {lines:,} lines, {len(books):,} books"
+    report.add(Row(name, f"as-of read, first pass, median ({where})", first_pass.median_ms, "ms"))
+    report.add(Row(name, f"as-of read, first pass, p99 ({where})", first_pass.p99_ms, "ms",
+                   target=f"(< {TARGET_P99_MS:g} ms at 10M)" if target_p99 else ""))
+    report.compare(name, f"as-of read median, read again ({where})", ledger_latency.median_ms, "ms",
+                   "same SQL, bare driver", driver_latency.median_ms, "ms")
+    report.compare(name, f"as-of read p99, read again ({where})", ledger_latency.p99_ms, "ms",
+                   "same SQL, bare driver", driver_latency.p99_ms, "ms", f"< {TARGET_P99_MS:g} ms at 10M" if target_p99 else "")
 
 
 def measure_children(backend: Backend, files: dict[int, Path], idle: ChildRun, figures: dict[str, Any], report: Report) -> None:
