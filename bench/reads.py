@@ -241,36 +241,34 @@ def ledger_as_of_reader(engine: Engine) -> Reader:
 
 
 def driver_as_of_reader(connection: Any, placeholder: str) -> Reader:
-    """The two aggregate queries ``balances_as_of`` sends (same SQL, same parameters), with the bare driver."""
+    """The one aggregate statement ``balances_as_of`` sends (same SQL, same parameters), with the bare driver."""
     p = placeholder
 
-    def statement(known_on: bool, closes_only: bool) -> str:
+    def statement(known_on: bool) -> str:
         return (
             "SELECT proj_lines.account, proj_lines.tier,"
             f" sum(CASE WHEN (proj_lines.amount_fen > {p}) THEN proj_lines.amount_fen ELSE {p} END) AS sum_1,"
-            f" sum(CASE WHEN (proj_lines.amount_fen < {p}) THEN -proj_lines.amount_fen ELSE {p} END) AS sum_2"
+            f" sum(CASE WHEN (proj_lines.amount_fen < {p}) THEN -proj_lines.amount_fen ELSE {p} END) AS sum_2,"
+            f" sum(CASE WHEN (proj_lines.kind = {p}) THEN proj_lines.amount_fen ELSE {p} END) AS sum_3"
             f" FROM proj_lines WHERE proj_lines.book_id IN ({p}) AND proj_lines.effective_date <= {p}"
             + (f" AND proj_lines.recorded_at <= {p}" if known_on else "")
-            + (f" AND proj_lines.kind IN ({p})" if closes_only else "")
             + " GROUP BY proj_lines.account, proj_lines.tier ORDER BY proj_lines.account, proj_lines.tier"
         )
 
-    statements = {(known, closes): statement(known, closes) for known in (False, True) for closes in (False, True)}
+    statements = {known: statement(known) for known in (False, True)}
 
     def read(book_id: str, through: date, known_on: str | None) -> list[Any]:
-        parameters: tuple[Any, ...] = (0, 0, 0, 0, book_id, through.isoformat())
+        parameters: tuple[Any, ...] = (0, 0, 0, 0, "YearClosed", 0, book_id, through.isoformat())
         if known_on is not None:
             parameters += (known_on,)
         cursor = connection.cursor()
-        cursor.execute(statements[(known_on is not None, False)], parameters)
-        every = cursor.fetchall()
-        cursor.execute(statements[(known_on is not None, True)], parameters + ("YearClosed",))
-        closes = {(account, tier): debit - credit for account, tier, debit, credit in cursor.fetchall()}
+        cursor.execute(statements[known_on is not None], parameters)
+        rows = cursor.fetchall()
         cursor.close()
         connection.commit()
         return [
-            (account, tier, int(debit), int(credit), int(debit - credit), int(closes.get((account, tier), 0)))
-            for account, tier, debit, credit in every
+            (account, tier, int(debit), int(credit), int(debit - credit), int(closed))
+            for account, tier, debit, credit, closed in rows
         ]
 
     return read

@@ -141,12 +141,12 @@ def add_general_notes(report: Report) -> None:
             f"({reads.PROVINCE_REGIONS} regions × {len(reads.PROVINCE_SCHEMES)} schemes × {reads.PROVINCE_YEARS} years)"
         )
     report.note(
-        "as-of reads: queries.balances_as_of(engine, [book], through, known_on) (two aggregate queries over proj_lines) "
+        "as-of reads: queries.balances_as_of(engine, [book], through, known_on) (one aggregate query over proj_lines) "
         "on a random book with a random `through` day of the book's year, "
         f"{reads.KNOWN_ON_SHARE:.0%} of them also with a random `known_on` between the book's first and last recorded line; "
         "the province's synthetic events each get the lines of an ordinary event of the real book their book copies "
         f"(closes and carry-forwards left out), dated on a random day of the book's year and recorded 0–{reads.RECORDED_LAG_DAYS} days later; "
-        "the driver sends the same two statements with the same parameters, and both answers are compared first; "
+        "the driver sends the same statement with the same parameters, and both answers are compared first; "
         "the first pass is the ledger reading each sampled book once (its pages may still be on disk), then every read is "
         "made again by the ledger and the driver, interleaved, the one or the other first in turn"
     )

@@ -196,7 +196,8 @@ def _vouchers(engine: Engine, book_hex: str, period: str | None) -> Iterator[Vou
         .limit(PAGE_SIZE_VOUCHERS)
     )
     if period is not None:
-        base = base.where(t.c.period == period)
+        # The month's dates as well, so the (book, date) index finds the lines.
+        base = base.where(t.c.period == period, t.c.effective_date.between(f"{period}-01", f"{period}-31"))
     after: tuple[str, int, int] | None = None
     while True:
         query = base if after is None else base.where(tuple_(*keys) > tuple_(*after))

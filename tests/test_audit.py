@@ -407,3 +407,11 @@ def test_a_changed_posting_line_in_the_dated_projection_is_named(ledger):
         )
     # By hand: 1004 was funded 800.00 and paid 500.00: 300.00; with the claim's credit line made 400.00, the lines say 400.00.
     assert f"{BOOK}: 1004:0: replay 300.00, posting lines (proj_lines) 400.00" in findings(ledger)
+
+
+def test_a_document_id_with_backslashes_reaches_the_dated_projection_intact(ledger):
+    """PostgreSQL writes posting lines with COPY, whose text format gives the backslash a meaning."""
+    document_id = "WZ\\2025\\CT\\n-1"
+    post(ledger, {**STORY[0], "id": document_id})
+    assert {row.document_id for row in _lines(ledger)} == {document_id}
+    assert verify(ledger).agrees

@@ -10,6 +10,7 @@ on SQLite and PostgreSQL: no subscription is needed.
 from __future__ import annotations
 
 from collections import defaultdict
+import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -307,7 +308,7 @@ class Projector:
         ]
         _upsert_adding(connection, tables.fiscal_accounts, rows, ("opening_fen", "receipts_fen", "payments_fen", "closing_fen"))
         if deltas.lines:
-            connection.execute(tables.lines.insert(), deltas.lines)
+            _insert_lines(connection, deltas.lines)
         if deltas.periods:
             connection.execute(tables.periods.insert(), deltas.periods)
 
@@ -333,6 +334,33 @@ def _from_memory(event: DomainEventProtocol) -> _Folded | None:
     if not isinstance(event, (Book.Opened, Book.Posted)):
         return None
     return event.originator_id.hex, type(event).__name__, {**vars(event), "originator_version": event.originator_version}
+
+
+LINE_COLUMNS = tuple(column.name for column in tables.lines.columns)
+
+
+def _insert_lines(connection: Connection, rows: list[dict[str, object]]) -> None:
+    """Write a page's posting lines: ``COPY`` on PostgreSQL (several times faster than an insert), else an insert.
+
+    ``COPY`` runs on the same connection, inside the page's transaction.
+    """
+    if connection.dialect.name != "postgresql":
+        connection.execute(tables.lines.insert(), rows)
+        return
+    text = "".join("\t".join(_copy_field(row[name]) for name in LINE_COLUMNS) + "\n" for row in rows)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY {tables.lines.name} ({', '.join(LINE_COLUMNS)}) FROM STDIN", io.StringIO(text))
+    finally:
+        cursor.close()
+
+
+def _copy_field(value: object) -> str:
+    """One value in COPY's text format: backslash, tab and line breaks escaped."""
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
 
 
 def _upsert_adding(connection: Connection, table: Table, rows: list[dict[str, object]], summed: Iterable[str]) -> None:

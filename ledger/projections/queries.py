@@ -250,16 +250,29 @@ def balances_as_of(
     """Each account's turnover and balance as of the end of an effective date (as known on a recorded time).
 
     ``closed_fen`` is what a year close dated on or before ``through`` posted.
+    One aggregate statement over the (book, effective date) index.
     """
-    every = line_sums(engine, book_ids, through=through, known_on=known_on)
-    closes = {
-        (s.account, s.tier): s.balance_fen
-        for s in line_sums(engine, book_ids, through=through, known_on=known_on, only_kinds=("YearClosed",))
-    }
-    return [
-        BalanceRow(s.account, s.tier, s.debit_fen, s.credit_fen, s.balance_fen, closes.get((s.account, s.tier), 0))
-        for s in every
-    ]
+    if not book_ids:
+        return []
+    t = tables.lines
+    closing = t.c.kind == "YearClosed"
+    query = (
+        select(
+            t.c.account,
+            t.c.tier,
+            func.sum(case((t.c.amount_fen > 0, t.c.amount_fen), else_=0)),
+            func.sum(case((t.c.amount_fen < 0, -t.c.amount_fen), else_=0)),
+            func.sum(case((closing, t.c.amount_fen), else_=0)),
+        )
+        .where(t.c.book_id.in_(list(book_ids)), t.c.effective_date <= _iso(through))
+        .group_by(t.c.account, t.c.tier)
+        .order_by(t.c.account, t.c.tier)
+    )
+    if known_on is not None:
+        query = query.where(t.c.recorded_at <= recorded_cutoff(known_on))
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [BalanceRow(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[2]) - int(r[3]), int(r[4])) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ lines = Table(
     Column("version", Integer, nullable=False),
     # The event's class name: ContributionReceived, YearClosed, BalancesCarriedForward, ...
     Column("kind", String(40), nullable=False),
-    Column("document_id", String(64), nullable=False, index=True),
+    Column("document_id", String(64), nullable=False),
     # 记账凭证号: the voucher number within the book and period (YYYY-MM of the effective date).
     Column("period", String(7), nullable=False),
     Column("voucher", Integer, nullable=False),
@@ -75,8 +75,10 @@ lines = Table(
     Column("account", String(16), nullable=False),
     Column("tier", Integer, nullable=False),
     Column("amount_fen", BigInteger, nullable=False),  # debit positive
-    Index("ix_proj_lines_book_account_date", "book_id", "account", "tier", "effective_date"),
-    Index("ix_proj_lines_book_voucher", "book_id", "period", "voucher"),
+    # One secondary index serves every dated read: as-of sums and statements
+    # (a book up to a date), trace (a book, a window, accounts) and the voucher
+    # register (a book, a month). Each index costs every posting line an insert.
+    Index("ix_proj_lines_book_date", "book_id", "effective_date", "account", "tier"),
 )
 
 # Every period close and reopening, who did it and why: statements list the
