@@ -2,7 +2,7 @@
 # make test  — the whole suite, on SQLite and PostgreSQL
 # make bench — the benchmarks with their same-run baselines (docs/performance.md), a few minutes;
 #              make bench SIZE=80 (or BENCH_SIZE=80) for a larger province,
-#              BENCH_QUERY_EVENTS=1000000,10000000 for balance reads at 10 million events too
+#              BENCH_QUERY_EVENTS=1000000,10000000 for balance and as-of reads at 10 million events too (about 8-11 minutes)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
