@@ -124,16 +124,24 @@ def _sum_rows(connection: Connection, book_ids: Sequence[str], bounds: _Bounds) 
 
 
 def _elimination_rows(connection: Connection, book_ids: Sequence[str], bounds: _Bounds) -> list[tuple[str, str, str, int]]:
-    """(document, book, account, fen) of every document with a remittance or grant line in the scope, in every book it posted to."""
+    """(document, book, account, fen) of the remittance and grant lines in the scope's books.
+
+    Only the scope's books are read (through the (book, date) index): a
+    document whose other side lies outside the scope shows here in one book
+    only, and ``_eliminate`` keeps it.
+    """
     if not book_ids:
         return []
     t = tables.lines
-    eliminable = [t.c.kind.in_(ELIMINABLE_KINDS), t.c.account.in_(ELIMINABLE_ACCOUNTS), *_line_conditions(bounds)]
-    touching = select(t.c.document_id).where(t.c.book_id.in_(list(book_ids)), *eliminable).distinct()
     keys = [t.c.document_id, t.c.book_id, t.c.account]
     query = (
         select(*keys, func.sum(t.c.amount_fen))
-        .where(t.c.document_id.in_(touching), *eliminable)
+        .where(
+            t.c.book_id.in_(list(book_ids)),
+            t.c.kind.in_(ELIMINABLE_KINDS),
+            t.c.account.in_(ELIMINABLE_ACCOUNTS),
+            *_line_conditions(bounds),
+        )
         .group_by(*keys)
         .order_by(*keys)
         .limit(MAXIMUM_ELIMINATION_ROWS + 1)
