@@ -1256,6 +1256,74 @@ def statement_show(
         out.print(rich_view(statement))
 
 
+@statement_app.command("trace")
+def statement_trace(
+    form: StatementFormOption,
+    region: StatementRegionOption,
+    scheme: StatementSchemeOption,
+    year: StatementYearOption,
+    line: Annotated[int, typer.Option("--line", help="The 行次 of the figure to trace (an account line).")],
+    column: Annotated[
+        Optional[str],
+        typer.Option(help="month, year_to_date or this_year on a 收支表, closing on a 资产负债表; default the year's figure."),
+    ] = None,
+    month: StatementMonthOption = None,
+    consolidated: StatementConsolidatedOption = False,
+    with_adjustment: StatementAdjustmentOption = False,
+    as_of: StatementAsOfOption = None,
+    known_on: StatementKnownOnOption = None,
+    limit: Annotated[int, typer.Option(min=1, help="List at most this many lines; the totals cover all of them.")] = 1000,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Trace a statement figure to its posting lines, documents and events, and bridge their total to the figure. Exit 1 if it does not land."""
+    from ledger.statements import compute
+    from ledger.statements.tracing import LEFT_OUT_OF_FLOWS, trace_statement_line
+    from ledger.trace import trace_to_json
+
+    _statement_form(form)
+    scope, period = _statement_subject(region, scheme, year, month, consolidated, with_adjustment, as_of)
+    try:
+        with open_ledger(db) as ledger:
+            statement = compute(current(ledger), form, scope, period, known_on=known_on)
+            traced = trace_statement_line(ledger, statement, line, column, limit)
+    except LedgerError as error:
+        raise _statement_refused(error) from None
+    spec = traced.line.spec
+    names = {b.book_id: f"{b.region}/{b.scheme}/{b.year}" for b in statement.books if b.year == year}
+    title = f"{statement.form.number} 行次 {spec.row} {spec.name} ({', '.join(spec.accounts)}), {traced.column.name}"
+    # Every step in debit-positive terms; the last flips to the line's own sign.
+    bridge = [("the lines' net (debit positive)", traced.net_fen)]
+    bridge += [(f"taking out {LEFT_OUT_OF_FLOWS[kind]}", -fen) for kind, fen in traced.left_out.items()]
+    if traced.eliminated_fen:
+        bridge.append(("taking out the remittances and grants eliminated between the scope's books", -spec.sign * traced.eliminated_fen))
+    if as_json:
+        payload = {
+            "statement": title,
+            "figure": format_yuan(traced.figure_fen),
+            "explained": format_yuan(traced.explained_fen),
+            "agrees": traced.agrees,
+            "bridge": [{"step": step, "amount": format_yuan(fen)} for step, fen in bridge],
+            **trace_to_json(traced.trace, names),
+        }
+        out.print_json(json.dumps(payload, ensure_ascii=False))
+    else:
+        window = f"{statement.period.label}"
+        _draw_trace(out, traced.trace, names, title, window, traced.column.code != "closing")
+        for step, fen in bridge:
+            out.print(f"  {step}: {format_yuan_grouped(fen)}")
+        counted_fen = sum(fen for _, fen in bridge)
+        shown_as = "a credit, shown positive" if spec.sign < 0 else "a debit"
+        out.print(
+            f"  = {format_yuan_grouped(counted_fen)} debit positive, {format_yuan_grouped(traced.explained_fen)} as the line "
+            f"shows it ({shown_as}); the statement shows {format_yuan_grouped(traced.figure_fen)}"
+        )
+        verdict = "[green]the lines give the figure[/green]" if traced.agrees else "[red]the lines do NOT give the figure[/red]"
+        out.print(verdict)
+    if not traced.agrees:
+        raise typer.Exit(1)
+
+
 @statement_app.command("issue")
 def statement_issue(
     form: StatementFormOption,
