@@ -8,6 +8,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -26,6 +27,7 @@ from ledger.money import format_yuan, format_yuan_grouped
 from ledger.projections import queries
 from ledger.reader import FORMATS, guess_format, open_text, read_records
 from ledger.regions import municipality_of, region_name
+from ledger.statements import FORMS as STATEMENT_FORMS, Period, Scope
 from ledger.store import URL_VARIABLE, Ledger
 
 app = typer.Typer(
@@ -239,10 +241,8 @@ def _dated_rows(
     ledger: Ledger, book_ids: list[str], as_of: str | None, known_on: str | None, account: str | None = None
 ) -> list[queries.BalanceRow]:
     """Balances from the dated projection (``proj_lines``): as of the end of a date, as known on a recorded time."""
-    from datetime import date as _date
-
     try:
-        through = _date.fromisoformat(as_of) if as_of else _date.max
+        through = date.fromisoformat(as_of) if as_of else date.max
         if known_on:
             queries.recorded_cutoff(known_on)
     except ValueError as error:
@@ -415,12 +415,12 @@ def verify(
     from ledger.verify import verify as run_verify
 
     try:
-        statements = [read_signed(path, public_key) for path in seal or []]
+        seal_files = [read_signed(path, public_key) for path in seal or []]
     except SealError as error:
         err.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(1) from None
     with open_ledger(db) as ledger:
-        report = run_verify(ledger, statements)
+        report = run_verify(ledger, seal_files)
     if as_json:
         payload = {
             "agrees": report.agrees,
@@ -458,7 +458,7 @@ def _post_period_document(db: str | None, raw: dict[str, object], actor: str | N
 
     with open_ledger(db) as ledger:
         # A fresh id per request: a month reopened and closed again is closed by a second document.
-        done = queries.period_actions(ledger.engine, book_id(BookKey(str(raw["region"]), str(raw["scheme"]), int(raw["year"]))).hex)
+        done = queries.period_actions(current(ledger).engine, book_id(BookKey(str(raw["region"]), str(raw["scheme"]), int(raw["year"]))).hex)
         raw = {**raw, "id": f"{raw['id']}-{len(done) + 1}"}
         try:
             document = read_document(raw, actor or _default_actor())
@@ -586,7 +586,6 @@ def seal_export(
     db: DbOption = None,
 ) -> None:
     """Sign a stored seal into a small file for the auditor to keep outside the database."""
-    from ledger.chain import canonical
     from ledger.seals import SealError, sign, stored
 
     with open_ledger(db) as ledger:
@@ -617,12 +616,10 @@ def policy_show(
     as_json: JsonOption = False,
 ) -> None:
     """Print the policy in force for a region on a date: every figure with its source."""
-    from datetime import date as Date
-
     from ledger.policy import load_policy
 
     try:
-        policy = load_policy(region, Date.fromisoformat(on))
+        policy = load_policy(region, date.fromisoformat(on))
     except (LedgerError, ValueError) as error:
         err.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(1) from None
@@ -804,10 +801,8 @@ def _report_format(chosen: str, allowed: tuple[str, ...]) -> str:
     return chosen
 
 
-def _window(year: int, since: str | None, through: str | None) -> tuple["date", "date"]:
+def _window(year: int, since: str | None, through: str | None) -> tuple[date, date]:
     """The window of dates within the fiscal year: the whole year unless --from/--through narrow it."""
-    from datetime import date
-
     try:
         first = date.fromisoformat(since) if since else date(year, 1, 1)
         last = date.fromisoformat(through) if through else date(year, 12, 31)
@@ -1153,8 +1148,6 @@ statement_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(statement_app, name="statement")
-
-from ledger.statements import FORMS as STATEMENT_FORMS, Period, Scope  # noqa: E402  (this block's own import, kept beside it)
 
 StatementFormOption = Annotated[str, typer.Option("--form", help="01 资产负债表 (balance sheet) or 02 收支表 (income and expense).")]
 StatementRegionOption = Annotated[str, typer.Option("--region", help="A district's code (its book); with --consolidated a municipality's, e.g. 500000.")]

@@ -182,9 +182,9 @@ class Projector:
     def _apply_page(self, position: int, events: list[tuple[int, _Folded | None]]) -> None:
         """Fold (notification id, book event) pairs and write them with the new position, in one transaction."""
         deltas = _Deltas()
-        for _, folded in events:
+        for notification_id, folded in events:
             if folded is not None:
-                self._fold(deltas, _, *folded)
+                self._fold(deltas, notification_id, *folded)
         # Move the tracked position first: its row lock makes a second projector wait here,
         # then find the position moved and back off before writing anything.
         with self.engine.begin() as connection:
