@@ -67,14 +67,14 @@ def payload(book: Any, period: str, document_id: str, sealed_at: str) -> dict[st
     }
 
 
-def row(statement: Mapping[str, Any]) -> dict[str, object]:
+def row(seal: Mapping[str, Any]) -> dict[str, object]:
     return {
-        "book_id": statement["book_id"],
-        "version": statement["version"],
-        "period": statement["period"],
-        "book": statement["book"],
-        "document_id": statement["document_id"],
-        "payload": canonical(statement),
+        "book_id": seal["book_id"],
+        "version": seal["version"],
+        "period": seal["period"],
+        "book": seal["book"],
+        "document_id": seal["document_id"],
+        "payload": canonical(seal),
     }
 
 
@@ -119,30 +119,30 @@ def _raw_public(key: Ed25519PublicKey) -> str:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 
 
-def sign(statement: Mapping[str, Any], private_key_path: Path) -> dict[str, Any]:
-    """The seal file's content: the statement and its signature over the statement's canonical JSON."""
+def sign(seal: Mapping[str, Any], private_key_path: Path) -> dict[str, Any]:
+    """The seal file's content: the seal and its signature over its canonical JSON."""
     try:
         private = serialization.load_pem_private_key(private_key_path.read_bytes(), password=None)
     except (OSError, ValueError) as error:
         raise SealError(f"cannot read the signing key {private_key_path}: {error}", field="key") from None
     if not isinstance(private, Ed25519PrivateKey):
         raise SealError(f"{private_key_path} is not an Ed25519 private key", field="key")
-    signature = private.sign(canonical(statement).encode("utf-8"))
+    signature = private.sign(canonical(seal).encode("utf-8"))
     return {
-        "seal": dict(statement),
+        "seal": dict(seal),
         "signature": {"algorithm": ALGORITHM, "public_key": _raw_public(private.public_key()), "value": signature.hex()},
     }
 
 
 def read_signed(path: Path, public_key_path: Path | None = None) -> dict[str, Any]:
-    """The statement of a seal file whose signature holds; with a public key file, signed by that key."""
+    """The seal in a seal file whose signature holds; with a public key file, signed by that key."""
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
-        statement, signature = content["seal"], content["signature"]
+        seal, signature = content["seal"], content["signature"]
         public_hex, value = signature["public_key"], signature["value"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise SealError(f"{path} is not a seal file: {error}", field="seal") from None
-    if statement.get("format") != SEAL_FORMAT or signature.get("algorithm") != ALGORITHM:
+    if seal.get("format") != SEAL_FORMAT or signature.get("algorithm") != ALGORITHM:
         raise SealError(f"{path} is not a {SEAL_FORMAT} seal signed with {ALGORITHM}", field="seal")
     if public_key_path is not None:
         try:
@@ -153,8 +153,8 @@ def read_signed(path: Path, public_key_path: Path | None = None) -> dict[str, An
             raise SealError(f"{path} was not signed by the key in {public_key_path}", field="signature")
     try:
         Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).verify(
-            bytes.fromhex(value), canonical(statement).encode("utf-8")
+            bytes.fromhex(value), canonical(seal).encode("utf-8")
         )
     except (InvalidSignature, ValueError):
         raise SealError(f"the signature of {path} does not match its content: the file was altered", field="signature") from None
-    return statement
+    return seal

@@ -199,7 +199,7 @@ def _registry_heads(ledger) -> dict[str, tuple[int, str]]:  # type: ignore[no-un
             last = rows[-1][0]
 
 
-def verify(ledger, seal_statements: Sequence[Mapping[str, Any]] = ()) -> Report:  # type: ignore[no-untyped-def]
+def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # type: ignore[no-untyped-def]
     """Replay and prove every book; compare with the projections, the registry, the stored seals and any seal files given."""
     ledger.projector.catch_up()
     report = Report()
@@ -209,8 +209,8 @@ def verify(ledger, seal_statements: Sequence[Mapping[str, Any]] = ()) -> Report:
     sealed: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
     for stored_seal in seals.stored(ledger.engine):
         sealed.setdefault(stored_seal.payload["book_id"], []).append(("stored seal", stored_seal.payload))
-    for statement in seal_statements:
-        sealed.setdefault(str(statement["book_id"]), []).append(("seal file", statement))
+    for seal in seal_files:
+        sealed.setdefault(str(seal["book_id"]), []).append(("seal file", seal))
     seen: set[str] = set()
     for identifier in book_ids(ledger.app):
         book_seals = sealed.pop(identifier.hex, [])
@@ -223,9 +223,9 @@ def verify(ledger, seal_statements: Sequence[Mapping[str, Any]] = ()) -> Report:
         report.findings += [
             Finding(str(book.key) if book else replayed.name, message) for message in replayed.broken + replayed.registry
         ]
-        for source, statement in book_seals:
+        for source, seal in book_seals:
             report.seals += 1
-            report.findings += _seal_findings(statement, source, replayed)
+            report.findings += _seal_findings(seal, source, replayed)
         if book is None:
             continue
         report.events += book.version
@@ -237,9 +237,9 @@ def verify(ledger, seal_statements: Sequence[Mapping[str, Any]] = ()) -> Report:
             )
         report.findings += _compare_book(ledger, book, projected_books.get(identifier.hex), fiscal)
     for book_seals in sealed.values():
-        for source, statement in book_seals:
+        for source, seal in book_seals:
             report.seals += 1
-            report.findings.append(Finding(f"{statement['book']} ({source} of {statement['period']})", "the sealed book has no events in the store"))
+            report.findings.append(Finding(f"{seal['book']} ({source} of {seal['period']})", "the sealed book has no events in the store"))
     for book_hex in sorted(set(projected_books) - seen):
         row = projected_books[book_hex]
         report.findings.append(Finding(f"{row.region}/{row.scheme}/{row.year}", "is in the projections but has no events"))
@@ -252,37 +252,37 @@ def verify(ledger, seal_statements: Sequence[Mapping[str, Any]] = ()) -> Report:
     return report
 
 
-def check_seal(ledger, statement: Mapping[str, Any], source: str = "seal file") -> list[Finding]:  # type: ignore[no-untyped-def]
+def check_seal(ledger, seal: Mapping[str, Any], source: str = "seal file") -> list[Finding]:  # type: ignore[no-untyped-def]
     """Replay the sealed book up to the sealed version and name every figure that differs from the seal."""
-    version = int(statement["version"])
-    replayed = replay(ledger.app, UUID(str(statement["book_id"])), up_to=version, capture_at={version})
-    name = f"{statement['book']} ({source} of {statement['period']})"
-    return [Finding(name, message) for message in replayed.broken] + _seal_findings(statement, source, replayed)
+    version = int(seal["version"])
+    replayed = replay(ledger.app, UUID(str(seal["book_id"])), up_to=version, capture_at={version})
+    name = f"{seal['book']} ({source} of {seal['period']})"
+    return [Finding(name, message) for message in replayed.broken] + _seal_findings(seal, source, replayed)
 
 
-def _seal_findings(statement: Mapping[str, Any], source: str, replayed: Replayed) -> list[Finding]:
-    name = f"{statement['book']} ({source} of {statement['period']})"
-    version = int(statement["version"])
+def _seal_findings(seal: Mapping[str, Any], source: str, replayed: Replayed) -> list[Finding]:
+    name = f"{seal['book']} ({source} of {seal['period']})"
+    version = int(seal["version"])
     figures = replayed.figures_at.get(version)
     if figures is None:
         have = replayed.book.version if replayed.book is not None else 0
         return [Finding(name, f"the store has {have} events of the book; the seal covers {version}: events were removed")]
     findings = []
-    if figures["chain_head"] != statement["chain_head"]:
-        findings.append(Finding(name, f"chain head at version {version} is {figures['chain_head'][:16]}…, the seal says {statement['chain_head'][:16]}…"))
-    if figures["lines"] != statement["lines"]:
-        findings.append(Finding(name, f"{figures['lines']} posting lines, the seal says {statement['lines']}"))
-    if figures["debit_total_fen"] != statement["debit_total_fen"]:
+    if figures["chain_head"] != seal["chain_head"]:
+        findings.append(Finding(name, f"chain head at version {version} is {figures['chain_head'][:16]}…, the seal says {seal['chain_head'][:16]}…"))
+    if figures["lines"] != seal["lines"]:
+        findings.append(Finding(name, f"{figures['lines']} posting lines, the seal says {seal['lines']}"))
+    if figures["debit_total_fen"] != seal["debit_total_fen"]:
         findings.append(
-            Finding(name, f"debit turnover {format_yuan(figures['debit_total_fen'])}, the seal says {format_yuan(statement['debit_total_fen'])}")
+            Finding(name, f"debit turnover {format_yuan(figures['debit_total_fen'])}, the seal says {format_yuan(seal['debit_total_fen'])}")
         )
-    sealed_balances, balances = statement["balances"], figures["balances"]
+    sealed_balances, balances = seal["balances"], figures["balances"]
     for key in sorted(set(sealed_balances) | set(balances)):
         if sealed_balances.get(key, 0) != balances.get(key, 0):
             findings.append(
                 Finding(name, f"balance {key} is {format_yuan(balances.get(key, 0))}, the seal says {format_yuan(sealed_balances.get(key, 0))}")
             )
-    sealed_vouchers, vouchers = statement["vouchers"], figures["vouchers"]
+    sealed_vouchers, vouchers = seal["vouchers"], figures["vouchers"]
     for period in sorted(set(sealed_vouchers) | set(vouchers)):
         if sealed_vouchers.get(period, 0) != vouchers.get(period, 0):
             findings.append(

@@ -76,8 +76,8 @@ def set_state(ledger, version, state, book=BOOK):
         )
 
 
-def findings(ledger, statements=()):
-    return [f"{f.book}: {f.message}" for f in verify(ledger, statements).findings]
+def findings(ledger, seal_files=()):
+    return [f"{f.book}: {f.message}" for f in verify(ledger, seal_files).findings]
 
 
 # ---------------------------------------------------------------- the chain
