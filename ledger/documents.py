@@ -29,6 +29,7 @@ from ledger.errors import (
     NonPositiveAmountError,
     TierError,
 )
+from ledger.flags import parse_flag
 from ledger.money import MoneyFormatError, parse_yuan
 from ledger.postings import Posting, check_account_flow
 from ledger.regions import is_region_code, municipality_of
@@ -170,14 +171,10 @@ def _month(document_id: str, name: str, value: Any) -> int:
 
 
 def _flag(document_id: str, name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1"):
-        return True
-    if text in ("false", "no", "0"):
-        return False
-    raise DocumentFormatError(f"{value!r} is not true or false", document_id=document_id, field=name)
+    flag = parse_flag(value)
+    if flag is None:
+        raise DocumentFormatError(f"{value!r} is not true or false", document_id=document_id, field=name)
+    return flag
 
 
 def _year(document_id: str, name: str, value: Any) -> int:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledger.errors import DocumentFormatError, NonPositiveAmountError
+from ledger.flags import parse_flag
 from ledger.money import MoneyFormatError, parse_yuan
 
 
@@ -57,14 +58,10 @@ class Facts:
         if not self.has(name):
             return default
         value = self.values[name]
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "yes", "1"):
-            return True
-        if text in ("false", "no", "0"):
-            return False
-        raise self.error(name, f"{value!r} is not true or false")
+        flag = parse_flag(value)
+        if flag is None:
+            raise self.error(name, f"{value!r} is not true or false")
+        return flag
 
     def text(self, name: str) -> str:
         return str(self.raw(name)).strip()
