@@ -76,6 +76,12 @@ def set_state(ledger, version, state, book=BOOK):
         )
 
 
+def delete_event(ledger, version, book=BOOK):
+    table = events_table(ledger)
+    with ledger.engine.begin() as connection:
+        connection.execute(delete(table).where(table.c.originator_id == book_id(book), table.c.originator_version == version))
+
+
 def findings(ledger, seal_files=()):
     return [f"{f.book}: {f.message}" for f in verify(ledger, seal_files).findings]
 
@@ -116,9 +122,7 @@ def test_a_changed_recorded_time_or_actor_breaks_the_chain_too(ledger):
 
 def test_a_deleted_event_is_named(ledger):
     post(ledger, *STORY)
-    table = events_table(ledger)
-    with ledger.engine.begin() as connection:
-        connection.execute(delete(table).where(table.c.originator_id == book_id(BOOK), table.c.originator_version == 4))
+    delete_event(ledger, 4)
     found = findings(ledger)
     assert (
         f"{BOOK}: chain broken after version 3: version 4 missing, the next stored event is version 5 "
@@ -144,9 +148,7 @@ def test_two_events_swapped_are_named_at_the_first(ledger):
 
 def test_a_truncated_log_is_named_from_the_registry_and_the_projections(ledger):
     post(ledger, *STORY)
-    table = events_table(ledger)
-    with ledger.engine.begin() as connection:
-        connection.execute(delete(table).where(table.c.originator_id == book_id(BOOK), table.c.originator_version == 6))
+    delete_event(ledger, 6)
     found = findings(ledger)
     assert f"{BOOK}: the log ends at version 5 but document CL-1 wrote version 6: events were removed from the end" in found
     assert f"{BOOK}: projection counted 6 events, replay 5" in found
@@ -352,9 +354,7 @@ def test_a_sealed_month_close_and_the_truncated_log_it_reveals(ledger):
     (seal,) = stored(ledger.engine, str(BOOK))
     # By hand: Opened, CT-1, SW-1, SB-1, TR-1, CL-1, then the month close is version 7.
     assert (seal.period, seal.version) == ("2025-01", 7)
-    table = events_table(ledger)
-    with ledger.engine.begin() as connection:
-        connection.execute(delete(table).where(table.c.originator_id == book_id(BOOK), table.c.originator_version == 7))
+    delete_event(ledger, 7)
     found = findings(ledger)
     assert f"{BOOK} (stored seal of 2025-01): the store has 6 events of the book; the seal covers 7: events were removed" in found
 
