@@ -322,7 +322,13 @@ class Book(Aggregate):
         if issubclass(event_class, self.MonthClosed):
             month = int(period[5:7])
             if self.closed:
-                return [PeriodClosedError(f"the {self.year} book of {self.key} is closed, with every month", field="month")]
+                return [
+                    PeriodClosedError(
+                        f"the {self.year} book of {self.key} is closed, with every month; nothing is left to close "
+                        "(to correct it, reopen the year with a period_reopen document giving the reason)",
+                        field="month",
+                    )
+                ]
             if month <= self.closed_through:
                 return [PeriodClosedError(f"{period} is already closed in book {self.key}", field="month")]
             if month != self.closed_through + 1:
@@ -336,7 +342,13 @@ class Book(Aggregate):
             return []
         if len(period) == 4:
             if not self.closed:
-                return [PeriodClosedError(f"the {self.year} book of {self.key} is not closed", field="year")]
+                return [
+                    PeriodClosedError(
+                        f"the {self.year} book of {self.key} is not closed, so there is no year to reopen; "
+                        "to reopen a month, give month",
+                        field="year",
+                    )
+                ]
             return []
         if self.closed:
             return [
