@@ -25,7 +25,7 @@ from ledger.documents import Document
 from ledger.errors import LedgerError
 from ledger.money import format_yuan, format_yuan_grouped
 from ledger.projections import queries
-from ledger.reader import FORMATS, guess_format, open_text, read_records
+from ledger.reader import FORMATS, check_encoding, guess_format, open_input, read_records
 from ledger.regions import municipality_of, region_name
 from ledger.statements import FORMS as STATEMENT_FORMS, Period, Scope
 from ledger.store import URL_VARIABLE, Ledger
@@ -83,6 +83,7 @@ def post(
     file_format: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}; by default from the file name.")] = None,
     actor: Annotated[Optional[str], typer.Option(help="Who posts, for documents that do not say.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    encoding: Annotated[Optional[str], typer.Option(help="The file's encoding (utf-8, gbk, gb18030, utf-16); by default detected, see docs/documents.md §2.")] = None,
 ) -> None:
     """Post business documents. Good ones are posted, every bad line is listed; re-posting never double-posts."""
     chosen_format = file_format or ("jsonl" if file == "-" else guess_format(file))
@@ -90,7 +91,12 @@ def post(
         err.print(f"[red]--format must be one of {', '.join(FORMATS)}[/red]")
         raise typer.Exit(2)
     try:
-        stream = open_text(file)
+        check_encoding(encoding)
+    except ValueError as error:
+        err.print(f"[red]--encoding: {escape(str(error))}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        stream = open_input(file)
     except OSError as error:
         err.print(f"[red]cannot read {file}: {error.strerror}[/red]")
         raise typer.Exit(2) from None
@@ -104,7 +110,7 @@ def post(
         task = progress.add_task("posting", total=total_bytes)
 
         def documents() -> Iterator[Document]:
-            for record in read_records(stream, chosen_format, actor or _default_actor()):
+            for record in read_records(stream, chosen_format, actor or _default_actor(), encoding):
                 progress.advance(task, record.size_bytes)
                 if record.error is not None:
                     rejected.append((record.line, record.error.document_id or "", record.error))

@@ -241,7 +241,7 @@ class _District:
         level = self.rng.choice(("1", "2", "3"))
         facts = {"person": f"{self.region}-P{month:02d}{self.rng.randint(0, 99999):05d}", "hospital_level": level,
                  "covered_cost": format_yuan(self.rng.randint(200_000, 4_000_000))}
-        computed = claims.inpatient(Facts({"tier": 1, **facts}), self.policy, 0).amounts["reimbursement"]
+        computed = claims.inpatient(Facts({"tier": 1, **facts}, read_by_caller=("person",)), self.policy, 0).amounts["reimbursement"]
         if computed:
             self.writer.add(
                 self.day(month, self.rng.randint(5, 28)),

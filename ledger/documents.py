@@ -9,10 +9,10 @@ are pure: no clock, no store.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
-from decimal import Decimal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,8 +29,10 @@ from ledger.errors import (
     NonPositiveAmountError,
     TierError,
 )
+from ledger import json_input
+from ledger.dates import DateFormatError, parse_date
 from ledger.flags import parse_flag
-from ledger.money import MoneyFormatError, parse_yuan
+from ledger.money import FenFractionError, MoneyFormatError, parse_yuan, shown
 from ledger.postings import Posting, check_account_flow
 from ledger.regions import is_region_code, municipality_of
 
@@ -38,6 +40,10 @@ MAXIMUM_ID_LENGTH = 64
 MAXIMUM_TEXT_LENGTH = 500
 MAXIMUM_JOURNAL_LINES = 200
 MAXIMUM_FACTS = 50
+MAXIMUM_FIELDS = 64  # fields of one document; the longest type has 13, with the envelope 17.
+MAXIMUM_FACT_NAME_LENGTH = 64
+MAXIMUM_ACCOUNT_LENGTH = 16
+MAXIMUM_COUNT_DIGITS = 9  # persons in one document: under a billion.
 ADJUSTMENT_SCHEME = "adjustment"
 
 # Words that mark an expense as the agency's running costs, which the fund may
@@ -117,7 +123,7 @@ def _region(document_id: str, name: str, value: Any) -> str:
     text = str(value).strip()
     if not is_region_code(text):
         raise DocumentFormatError(
-            f"{value!r} is not a six-digit administrative region code (e.g. 500101)", document_id=document_id, field=name
+            f"{shown(value)} is not a six-digit administrative region code (e.g. 500101)", document_id=document_id, field=name
         )
     return text
 
@@ -127,7 +133,7 @@ def _choice(options: Mapping[str, str] | frozenset[str] | tuple[str, ...]) -> Ca
         text = str(value).strip()
         if text not in options:
             raise DocumentFormatError(
-                f"{value!r} is not one of {', '.join(sorted(options))}", document_id=document_id, field=name
+                f"{shown(value)} is not one of {', '.join(sorted(options))}", document_id=document_id, field=name
             )
         return text
 
@@ -139,7 +145,7 @@ def _bank_account(document_id: str, name: str, value: Any) -> str:
     code = chart.BANK_ACCOUNT_NAMES.get(text, text)
     if code not in chart.BANK_ACCOUNTS:
         raise DocumentFormatError(
-            f"{value!r} is not a bank account: use {', '.join(chart.BANK_ACCOUNT_NAMES)} or 1001–1005",
+            f"{shown(value)} is not a bank account: use {', '.join(chart.BANK_ACCOUNT_NAMES)} or 1001–1005",
             document_id=document_id,
             field=name,
         )
@@ -150,7 +156,7 @@ def _receiving_account(document_id: str, name: str, value: Any) -> str:
     code = _bank_account(document_id, name, value)
     if code not in (chart.INCOME_ACCOUNT, chart.FISCAL_ACCOUNT, chart.TREASURY):
         raise DocumentFormatError(
-            f"{value!r}: contributions are received into income (1002), fiscal (1003) or treasury (1005)",
+            f"{shown(value)}: contributions are received into income (1002), fiscal (1003) or treasury (1005)",
             document_id=document_id,
             field=name,
         )
@@ -160,34 +166,34 @@ def _receiving_account(document_id: str, name: str, value: Any) -> str:
 def _tier(document_id: str, name: str, value: Any) -> int:
     if str(value).strip() in ("1", "2"):
         return int(str(value).strip())
-    raise DocumentFormatError(f"{value!r} is not a tier: use 1 or 2", document_id=document_id, field=name)
+    raise DocumentFormatError(f"{shown(value)} is not a tier: use 1 or 2", document_id=document_id, field=name)
 
 
 def _month(document_id: str, name: str, value: Any) -> int:
     text = str(value).strip()
     if not re.fullmatch(r"(0?[1-9]|1[0-2])", text):
-        raise DocumentFormatError(f"{value!r} is not a month: use 1 to 12", document_id=document_id, field=name)
+        raise DocumentFormatError(f"{shown(value)} is not a month: use 1 to 12", document_id=document_id, field=name)
     return int(text)
 
 
 def _flag(document_id: str, name: str, value: Any) -> bool:
     flag = parse_flag(value)
     if flag is None:
-        raise DocumentFormatError(f"{value!r} is not true or false", document_id=document_id, field=name)
+        raise DocumentFormatError(f"{shown(value)} is not true or false", document_id=document_id, field=name)
     return flag
 
 
 def _year(document_id: str, name: str, value: Any) -> int:
     text = str(value).strip()
     if not re.fullmatch(r"(19|20|21)[0-9]{2}", text):
-        raise DocumentFormatError(f"{value!r} is not a year such as 2012", document_id=document_id, field=name)
+        raise DocumentFormatError(f"{shown(value)} is not a year such as 2012", document_id=document_id, field=name)
     return int(text)
 
 
 def _count(document_id: str, name: str, value: Any) -> int:
     text = str(value).strip()
-    if not text.isdigit() or int(text) <= 0:
-        raise DocumentFormatError(f"{value!r} is not a positive whole number", document_id=document_id, field=name)
+    if not re.fullmatch(rf"[0-9]{{1,{MAXIMUM_COUNT_DIGITS}}}", text) or int(text) <= 0:
+        raise DocumentFormatError(f"{shown(value)} is not a positive whole number", document_id=document_id, field=name)
     return int(text)
 
 
@@ -195,11 +201,11 @@ def _amount(document_id: str, name: str, value: Any) -> int:
     try:
         amount_fen = parse_yuan(value)
     except MoneyFormatError as error:
-        rule = FenPrecisionError if "fen" in str(error) else DocumentFormatError
+        rule = FenPrecisionError if isinstance(error, FenFractionError) else DocumentFormatError
         raise rule(str(error), document_id=document_id, field=name) from None
     if amount_fen <= 0:
         raise NonPositiveAmountError(
-            f"{value!r} is not a positive amount; to take money back, post a refund, recovery or reversal",
+            f"{shown(value)} is not a positive amount; to take money back, post a refund, recovery or reversal",
             document_id=document_id,
             field=name,
         )
@@ -218,9 +224,9 @@ def _document_id(document_id: str, name: str, value: Any) -> str:
 def _journal_postings(document_id: str, name: str, value: Any) -> list[list[Any]]:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise DocumentFormatError("must be a JSON list of lines", document_id=document_id, field=name) from None
+            value = json_input.loads(value)
+        except json_input.JsonInputError as error:
+            raise DocumentFormatError(f"must be a JSON list of lines; the text {error.message}", document_id=document_id, field=name) from None
     if not isinstance(value, list) or not value or len(value) > MAXIMUM_JOURNAL_LINES:
         raise DocumentFormatError(
             f"must be a list of 1 to {MAXIMUM_JOURNAL_LINES} lines", document_id=document_id, field=name
@@ -235,6 +241,8 @@ def _journal_postings(document_id: str, name: str, value: Any) -> list[list[Any]
         if ("debit" in line) == ("credit" in line):
             raise DocumentFormatError("give exactly one of debit or credit", document_id=document_id, field=where)
         account = str(line.get("account", "")).strip()
+        if len(account) > MAXIMUM_ACCOUNT_LENGTH:
+            raise DocumentFormatError(f"{shown(account)} is not an account code", document_id=document_id, field=where + ".account")
         tier = _tier(document_id, where + ".tier", line["tier"]) if line.get("tier") not in (None, "", 0, "0") else 0
         if "debit" in line:
             amount_fen = _amount(document_id, where + ".debit", line["debit"])
@@ -248,16 +256,25 @@ def _facts(document_id: str, name: str, value: Any) -> dict[str, Any]:
     """The facts a policy rule computes from: a JSON object (in CSV, JSON text in its cell)."""
     if isinstance(value, str):
         try:
-            value = json.loads(value, parse_float=str)
-        except json.JSONDecodeError:
-            raise DocumentFormatError("must be a JSON object of facts", document_id=document_id, field=name) from None
+            value = json_input.loads(value)
+        except json_input.JsonInputError as error:
+            raise DocumentFormatError(f"must be a JSON object of facts; the text {error.message}", document_id=document_id, field=name) from None
     if not isinstance(value, dict) or len(value) > MAXIMUM_FACTS:
         raise DocumentFormatError(f"must be an object of at most {MAXIMUM_FACTS} facts", document_id=document_id, field=name)
     plain: dict[str, Any] = {}
     for key, fact in value.items():
+        if not re.fullmatch(rf"[a-z0-9_]{{1,{MAXIMUM_FACT_NAME_LENGTH}}}", str(key)):
+            raise DocumentFormatError(
+                f"{shown(key)} is not a fact name: lower-case letters, digits and _, at most {MAXIMUM_FACT_NAME_LENGTH}",
+                document_id=document_id,
+                field=name,
+            )
         if isinstance(fact, (dict, list)):
             raise DocumentFormatError("facts are plain values (text, numbers, true/false)", document_id=document_id, field=f"facts.{key}")
-        plain[str(key)] = str(fact) if isinstance(fact, Decimal) else fact
+        if isinstance(fact, str) and len(fact) > MAXIMUM_TEXT_LENGTH:
+            raise DocumentFormatError(f"is longer than {MAXIMUM_TEXT_LENGTH} characters", document_id=document_id, field=f"facts.{key}")
+        # A JSON number is kept as the text it was written in, which the rule that reads it checks.
+        plain[key] = str(fact) if isinstance(fact, json_input.JsonNumber) else fact
     return plain
 
 
@@ -333,13 +350,27 @@ SPECS: dict[str, tuple[dict[str, FieldReader], dict[str, FieldReader]]] = {
 }
 DOCUMENT_TYPES = tuple(SPECS)
 ENVELOPE = frozenset({"id", "type", "date", "actor"})
+# Every field of some document type: a name outside it is a misspelling, whatever the type.
+FIELD_NAMES = ENVELOPE.union(*(set(required) | set(optional) for required, optional in SPECS.values()))
 # Types whose amount the policy engine may compute from their facts.
 COMPUTABLE_TYPES = frozenset({"contribution", "subsidy", "claim", "assistance", "sponsorship", "remittance"})
 
 
 def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Document:
-    """Validate one raw record; raise a ``LedgerError`` naming the first bad field."""
+    """Validate one raw record; raise a ``LedgerError`` naming the first bad field.
+
+    Field names are exact (lower case); a name no document type has is refused
+    before anything else, with the nearest field name when there is one.
+    """
     raw = {k: v for k, v in raw.items() if v is not None and v != ""}
+    if len(raw) > MAXIMUM_FIELDS:
+        raise DocumentFormatError(f"has {len(raw)} fields; a document has at most {MAXIMUM_FIELDS}", field=None)
+    unknown_anywhere = sorted((str(key) for key in raw if key not in FIELD_NAMES), key=str)
+    document_id = _document_id("(no id)", "id", raw["id"]) if "id" in raw else None
+    if unknown_anywhere:
+        name = unknown_anywhere[0]
+        raise DocumentFormatError(f"is not a field of any document{_nearest(name, FIELD_NAMES)}", document_id=document_id, field=name if len(name) <= 64 else name[:64] + "…")
+    _check_text(document_id or "(no id)", raw)
     document_id = _document_id("(no id)", "id", raw.get("id", ""))
     kind = _choice(DOCUMENT_TYPES)(document_id, "type", raw.get("type", ""))
     required, optional = SPECS[kind]
@@ -377,6 +408,40 @@ def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Doc
     return Document(id=document_id, type=kind, date=effective, actor=actor, fields=fields)
 
 
+def _nearest(name: str, known: frozenset[str] | set[str]) -> str:
+    """``"; did you mean 'x'?"`` for the known name nearest to ``name`` (any case), or ``""``."""
+    folded = name.strip().lower()
+    if folded in known:
+        return f"; did you mean '{folded}'? (field names are lower case)"
+    close = difflib.get_close_matches(folded, sorted(known), n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _check_text(document_id: str, raw: Mapping[str, Any]) -> None:
+    """Refuse text the ledger could not store: a lone surrogate (``"\\udc80"`` in JSON) is no character.
+
+    A loop over a stack, not recursion: values from code may nest deeper than the JSON reader lets in.
+    """
+    pending: list[tuple[str, Any]] = [(str(key), key) for key in raw] + [(str(key), value) for key, value in raw.items()]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, str) and not _encodable(value):
+            raise DocumentFormatError("holds a code that is no character (a lone surrogate)", document_id=document_id, field=where[:64])
+        if isinstance(value, dict):
+            pending.extend((f"{where}.{key}", key) for key in value)
+            pending.extend((f"{where}.{key}", item) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend((f"{where}[{number}]", item) for number, item in enumerate(value, start=1))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _effective_date(document_id: str, kind: str, raw: Mapping[str, Any], fields: Mapping[str, Any]) -> date:
     if "date" not in raw:
         if kind == "year_close" or (kind == "period_reopen" and "month" not in fields):
@@ -384,15 +449,10 @@ def _effective_date(document_id: str, kind: str, raw: Mapping[str, Any], fields:
         if kind in ("month_close", "period_reopen"):
             return _month_end(fields["year"], fields["month"])
         raise DocumentFormatError(f"is required for a {kind} document", document_id=document_id, field="date")
-    text = str(raw["date"]).strip()
     try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DocumentFormatError(
-            f"{raw['date']!r} is not a date written YYYY-MM-DD", document_id=document_id, field="date"
-        ) from None
+        return parse_date(raw["date"])
+    except DateFormatError as error:
+        raise DocumentFormatError(str(error), document_id=document_id, field="date") from None
 
 
 def _month_end(year: int, month: int) -> date:

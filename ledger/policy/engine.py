@@ -83,8 +83,13 @@ def _policy(document: Document) -> Policy:
     return load_policy(document["region"], document.date)
 
 
-def _facts(document: Document, **envelope: Any) -> Facts:
-    """The document's facts, with the document's own fields (its tier) added; the two must agree."""
+def _facts(document: Document, reads: tuple[str, ...] = (), **envelope: Any) -> Facts:
+    """The document's facts, with the document's own fields (its tier) added; the two must agree.
+
+    ``reads`` names the facts the engine reads itself (``person``, ``household``,
+    ``met_targets``): the rule's declaration allows these beside its own, and the
+    document's own fields, whatever the rule reads.
+    """
     given = document.get("facts", {})
     values = dict(given)
     for name, value in envelope.items():
@@ -97,7 +102,7 @@ def _facts(document: Document, **envelope: Any) -> Facts:
                 field=f"facts.{name}",
             )
         values[name] = value
-    return Facts(values, document.id)
+    return Facts(values, document.id, read_by_caller=(*reads, *envelope))
 
 
 def _settle(document: Document, computation: Computation, amount_fen: int, label: str) -> Document:
@@ -139,7 +144,7 @@ def _contribution(document: Document, state: StateAccess) -> Evaluation:
     if "facts" not in document.fields:
         return Evaluation(document)
     policy = _policy(document)
-    facts = _facts(document, tier=document.get("tier"))
+    facts = _facts(document, ("household",), tier=document.get("tier"))
     computation = contribution(facts, policy)
     evaluation = Evaluation(_settle(document, computation, computation.amounts["individual"], "individual contributions"), computation)
     if facts.has("household"):
@@ -200,7 +205,7 @@ def _claim(document: Document, state: StateAccess) -> Evaluation:
         return Evaluation(document)
     from ledger.policy.rules import claims, resident
 
-    facts = _facts(document, tier=document.get("tier"))
+    facts = _facts(document, ("person",), tier=document.get("tier"))
     category = document["category"]
     if category == "other" and (facts.has("prenatal") or facts.has("delivery")):
         computation = claims.maternity(facts, _policy(document))
@@ -219,7 +224,7 @@ def _assistance(document: Document, state: StateAccess) -> Evaluation:
         return Evaluation(document)
     from ledger.policy.rules import assistance
 
-    facts = _facts(document)
+    facts = _facts(document, ("person",))
     rules = {
         "outpatient": (assistance.outpatient, assistance.outpatient_bucket),
         "inpatient": (assistance.inpatient, lambda f: assistance.INPATIENT_BUCKET),
@@ -281,7 +286,10 @@ def _check_grant(document: Document, state: StateAccess) -> None:
     from ledger.policy.rules import adjustment
 
     fund = state.district_fund(document["region"], document.get("scheme", "resident"))
-    met_targets = _facts(document).flag("met_targets", default=True)
+    facts = _facts(document)
+    if document.type == "grant":
+        facts.refuse_unknown(frozenset({"met_targets"}), "the grant check (adjustment.check_grant_allowed)")
+    met_targets = facts.flag("met_targets", default=True)
     try:
         adjustment.check_grant_allowed(fund.remitted_in(document.date.year), met_targets, policy)
     except LedgerError as error:
@@ -297,7 +305,7 @@ def _grant(document: Document, state: StateAccess) -> Evaluation:
 def _gap_cover(document: Document, state: StateAccess) -> Evaluation:
     from ledger.policy.rules import adjustment
 
-    computation = adjustment.gap_cover(_facts(document), _policy(document))
+    computation = adjustment.gap_cover(_facts(document, ("met_targets",)), _policy(document))
     amounts = computation.amounts
     if amounts["from_grant"]:
         _check_grant(document, state)

@@ -22,7 +22,7 @@ from ledger.money import format_yuan as yuan
 from ledger.money import percent_of
 from ledger.policy import Policy, PolicyError
 from ledger.policy.computation import Computation, Explainer
-from ledger.policy.facts import Facts
+from ledger.policy.facts import Facts, reads
 
 TOP_UP_REMITTANCE = "top_up"
 GAP_CHANNELS = ("surplus", "grant", "fiscal")
@@ -48,6 +48,7 @@ def require_remittance_method(ex: Explainer, method: str) -> None:
         )
 
 
+@reads("fundraising", "remitted_before")
 def remittance(facts: Facts, policy: Policy) -> Computation:
     """A district's remittance to the municipal adjustment fund this year (seed 004 居民办法 六(四)).
 
@@ -113,6 +114,7 @@ def _gap_order(ex: Explainer) -> list[str]:
     return order
 
 
+@reads("gap", "surplus", "grant")
 def gap_cover(facts: Facts, policy: Policy) -> Computation:
     """How a district's yearly resident-fund gap is met (seed 004 居民办法 六(一); 财社〔2017〕144号 第38条).
 

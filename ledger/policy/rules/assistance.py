@@ -26,7 +26,7 @@ from ledger.money import format_yuan as yuan
 from ledger.money import percent_of
 from ledger.policy import Policy
 from ledger.policy.computation import Computation, Explainer, Step
-from ledger.policy.facts import Facts
+from ledger.policy.facts import Facts, reads
 
 # Seed 003 一 lists the categories in this order; the number is the position.
 CATEGORIES = ("dibao", "sanwu", "wubao", "orphan", "youfu", "severe_disability", "special_hardship", "student")
@@ -127,6 +127,7 @@ def _required_flag(facts: Facts, name: str, why: str) -> bool:
 # ---------------------------------------------------------------- sponsorship
 
 
+@reads("category", "tier", "individual_contribution", "worker_insured")
 def sponsorship(facts: Facts, policy: Policy) -> Computation:
     """The assistance fund's sponsorship of a recipient's resident-fund premium (seed 003 二(一)).
 
@@ -192,6 +193,7 @@ def _outpatient_group(facts: Facts, ex: Explainer, category: str) -> str | None:
     return None
 
 
+@reads("category", "out_of_pocket", "over_80", "long_term_care")
 def outpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     """Ordinary-disease outpatient aid (seed 003 二(二)1).
 
@@ -221,6 +223,7 @@ def outpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     return ex.done({"aid": aid_fen}, {OUTPATIENT_CAP_BUCKET: aid_fen})
 
 
+@reads("category", "out_of_pocket")
 def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     """Ordinary-disease inpatient aid (seed 003 二(二)2).
 
@@ -268,6 +271,7 @@ def _listed_disease(ex: Explainer, disease: str) -> str | None:
     return None
 
 
+@reads("category", "disease", "out_of_pocket")
 def major_disease(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     """Major-disease aid for the 22 listed diseases (seed 003 二(三)1).
 
@@ -315,6 +319,7 @@ def _large_expense_shortfalls(ex: Explainer, facts: Facts, hospital_level: int, 
     return reasons
 
 
+@reads("category", "hospital_level", "covered_cost", "out_of_pocket", "disease")
 def large_expense(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     """Large-expense aid for a costly stay with another disease (seed 003 二(三)2).
 

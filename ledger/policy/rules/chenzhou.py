@@ -11,11 +11,11 @@ The funding floors and the contribution window are in ``funding.py``.
 from __future__ import annotations
 
 from ledger.errors import LedgerError
-from ledger.money import MoneyFormatError, parse_yuan, percent_of
+from ledger.money import percent_of
 from ledger.money import format_yuan as yuan
 from ledger.policy import Policy
 from ledger.policy.computation import Computation, Explainer
-from ledger.policy.facts import Facts
+from ledger.policy.facts import Facts, reads
 from ledger.policy.rules.adjustment import require_remittance_method
 
 # The two old funds, by the prefix of their facts.
@@ -29,6 +29,7 @@ class MergerAuditError(LedgerError):
     rule = "funds merged at their audited balances (seed 002 四(二) 县市区审计部门要…进行审计)"
 
 
+@reads("fundraising")
 def adjustment_remittance(facts: Facts, policy: Policy) -> Computation:
     """A county's yearly remittance to the municipal risk adjustment fund (市级风险调剂金).
 
@@ -52,6 +53,7 @@ def adjustment_remittance(facts: Facts, policy: Policy) -> Computation:
     return ex.done({"remittance": remittance_fen})
 
 
+@reads("audit_reference", "urban_balance", "urban_audited", "ncms_balance", "ncms_audited")
 def merge_funds(facts: Facts, policy: Policy) -> Computation:
     """The arithmetic and the audit check of merging the two old funds into the new one.
 
@@ -124,12 +126,10 @@ def _audited_balances(facts: Facts, audit_reference: str) -> dict[str, int]:
 
 def _signed_money(facts: Facts, name: str) -> int:
     """A yuan amount that may be negative (a fund in deficit); ``Facts.money`` refuses negatives."""
-    try:
-        return parse_yuan(facts.raw(name))
-    except MoneyFormatError as error:
-        raise facts.error(name, str(error)) from None
+    return facts.signed_money(name)
 
 
+@reads("fund_total")
 def outpatient_pool_share(facts: Facts, policy: Policy) -> Computation:
     """The outpatient pooling budget (门诊医疗统筹基金), about 15% of the fund.
 

@@ -22,7 +22,7 @@ from ledger.money import format_yuan as yuan
 from ledger.money import percent_of
 from ledger.policy import Policy
 from ledger.policy.computation import Computation, Explainer, Step
-from ledger.policy.facts import Facts
+from ledger.policy.facts import Facts, reads
 
 TIERS = ("1", "2")
 HOSPITAL_LEVELS = ("1", "2", "3")  # "1" is 一级及以下 (level 1 and below)
@@ -93,6 +93,7 @@ def _unapproved_penalty(ex: Explainer, deductible_fen: int, rate_percent: Decima
     return raised_fen, lowered_percent
 
 
+@reads("tier", "hospital_level", "covered_cost", "approved", "minor", "out_of_city", "out_of_district")
 def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     """An inpatient stay's reimbursement from the resident fund (seed 004 居民办法 四(二), 五(一)).
 
@@ -139,6 +140,7 @@ def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     return ex.done({"reimbursement": paid_fen, "out_of_pocket": out_of_pocket_fen}, {ANNUAL_CAP_BUCKET: paid_fen})
 
 
+@reads("prenatal", "delivery", "planned_birth")
 def maternity(facts: Facts, policy: Policy) -> Computation:
     """The fixed maternity amounts for a planned birth (seed 000 三(八)).
 
@@ -166,6 +168,7 @@ def maternity(facts: Facts, policy: Policy) -> Computation:
     return ex.done({"benefit": benefit_fen})
 
 
+@reads("tier", "disease", "covered_cost")
 def major_outpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     """A tier-2 resident's outpatient cost for one of the three pooled major diseases (seed 000 三(八)).
 

@@ -17,7 +17,7 @@ from ledger.errors import LedgerError
 from ledger.money import format_yuan as yuan
 from ledger.policy import Policy, PolicyError
 from ledger.policy.computation import Computation, Explainer
-from ledger.policy.facts import Facts
+from ledger.policy.facts import Facts, reads
 
 FUNDING_MINIMUM = "resident.funding.minimum"
 INDIVIDUAL_MINIMUM = "resident.funding.individual_minimum"
@@ -38,6 +38,7 @@ class ContributionWindowError(LedgerError):
     rule = "contributions paid within the contribution window (参保缴费期)"
 
 
+@reads("tier_amount", "individual")
 def check_funding(facts: Facts, policy: Policy) -> Computation:
     """Check a funding level against the minimums in force; the subsidy is the rest.
 
@@ -87,6 +88,7 @@ def _shortfall(policy: Policy, fact: str, amount_fen: int, name: str, minimum_fe
     return fact, message
 
 
+@reads("paid_on", "coverage_year")
 def check_contribution_window(facts: Facts, policy: Policy) -> Computation:
     """Check that a contribution was paid within its coverage year's window.
 
@@ -154,10 +156,4 @@ def _policy_date(name: str, text: str, year: int | None) -> date:
 
 
 def _fact_date(facts: Facts, name: str) -> date:
-    text = facts.text(name)
-    try:
-        if not _ISO_DATE.match(text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise facts.error(name, f"{text!r} is not a date written YYYY-MM-DD") from None
+    return facts.date(name)

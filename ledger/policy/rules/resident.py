@@ -12,7 +12,7 @@ from ledger.money import format_yuan as yuan
 from ledger.money import percent_of
 from ledger.policy import Policy
 from ledger.policy.computation import Computation, Explainer
-from ledger.policy.facts import Facts
+from ledger.policy.facts import Facts, reads
 
 CATEGORIES = ("urban", "urban_hardship_adult", "urban_hardship_child", "rural")
 HARDSHIP = {"urban_hardship_adult": "hardship_adult", "urban_hardship_child": "hardship_child"}
@@ -46,6 +46,7 @@ def _persons(facts: Facts) -> dict[str, int]:
     return persons
 
 
+@reads("district_class", *CATEGORIES)
 def subsidy_split(facts: Facts, policy: Policy) -> Computation:
     """The fiscal subsidy for insured persons, split central / municipal / district.
 
@@ -74,6 +75,7 @@ def subsidy_split(facts: Facts, policy: Policy) -> Computation:
     return ex.done({"central": central_fen, "municipal": municipal_fen, "district": district_fen})
 
 
+@reads("tier", *CATEGORIES)
 def contribution(facts: Facts, policy: Policy) -> Computation:
     """A household's individual contributions: tier amount − subsidy, per person.
 
@@ -117,6 +119,7 @@ def check_tier_lock(chosen_tier: int, chosen_year: int, tier: int, year: int, po
         )
 
 
+@reads("hardship_group", "out_of_pocket")
 def hardship_drawdown(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     """Pay a tier-1 hardship resident's own share of a medical cost from their 记账 account.
 

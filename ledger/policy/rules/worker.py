@@ -26,7 +26,7 @@ from ledger.money import format_yuan as yuan
 from ledger.money import percent_of
 from ledger.policy import Policy
 from ledger.policy.computation import Computation, Explainer
-from ledger.policy.facts import Facts
+from ledger.policy.facts import Facts, reads
 
 # 职工办法 二(五) 按照财政管理体制的分类办法将区县（自治县）分为三类.
 DISTRICT_CLASSES = ("main_urban", "regional_centre", "other")
@@ -106,6 +106,7 @@ def _surplus_then_government(
     return from_surplus_fen, from_government_fen
 
 
+@reads("district_class", "collection_target", "collected", "spending_target", "spent", "pooled_surplus", "met_targets")
 def settlement(facts: Facts, policy: Policy) -> Computation:
     """A district's year-end worker-fund settlement against its targets (seed 004 职工办法 二(四)2, 二(五)).
 
