@@ -30,6 +30,7 @@ from typing import IO
 from ledger import json_input
 from ledger.documents import ENVELOPE, SPECS, Document, read_document
 from ledger.errors import DocumentFormatError, LedgerError
+from ledger.money import shown
 
 MAXIMUM_LINE_BYTES = 1 << 20
 MAXIMUM_CSV_COLUMNS = 256
@@ -252,15 +253,15 @@ class _Header:
     def _problem(self, cells: list[str]) -> str | None:
         if len(cells) > MAXIMUM_CSV_COLUMNS:
             return f"has {len(cells)} columns; a file of documents has at most {MAXIMUM_CSV_COLUMNS}"
+        if "id" not in self.names and "type" not in self.names:
+            unknown = next((cell.strip() for cell, name in zip(cells, self.names) if name and name not in _FIELD_NAMES), None)
+            hint = f" ({shown(unknown)} is no field name)" if unknown else ""
+            return f"has neither an id nor a type column{hint}; the first row of a CSV file names the fields"
         seen: dict[str, int] = {}
         for column, name in enumerate(self.names, start=1):
             if name and name in seen:
                 return f"names the field '{name}' twice (columns {seen[name]} and {column}); keep one"
             seen[name] = column
-        if "id" not in seen and "type" not in seen:
-            unknown = next((cell.strip() for cell, name in zip(cells, self.names) if name and name not in _FIELD_NAMES), None)
-            hint = f" ('{unknown}' is no field name)" if unknown else ""
-            return f"has neither an id nor a type column{hint}; the first row of a CSV file names the fields"
         return None
 
 

@@ -31,7 +31,8 @@ from sqlalchemy import Engine, select
 
 from ledger.accounts import BANK_ACCOUNTS, CHART
 from ledger.errors import LedgerError
-from ledger.money import MoneyFormatError, format_yuan, parse_yuan
+from ledger.dates import NotACalendarDayError, calendar_day
+from ledger.money import MoneyFormatError, format_yuan, parse_yuan, shown
 from ledger.projections import queries, tables
 from ledger.registry import documents as registry_documents
 
@@ -68,8 +69,8 @@ COLUMN_HEADERS: dict[str, tuple[str, ...]] = {
 }
 _HEADER_ROLE = {header.lower(): role for role, headers in COLUMN_HEADERS.items() for header in headers}
 
-_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DATE = re.compile(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})$")
+_COMPACT_DATE = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})$")
 
 
 class StatementFormatError(LedgerError):
@@ -390,9 +391,14 @@ def _read_row(
 
     if len(cells) > len(header):
         errors.append(StatementFormatError(f"has {len(cells)} cells, the header {len(header)}", file=name, row=row_number))
-    value_date = _parse_date(cell("date"))
-    if value_date is None:
-        fail("date", f"{cell('date')!r} is not a date; write YYYY-MM-DD")
+    value_date = None
+    try:
+        value_date = _parse_date(cell("date"))
+    except NotACalendarDayError as error:
+        fail("date", str(error))
+    else:
+        if value_date is None:
+            fail("date", f"{shown(cell('date'))} is not a date; write YYYY-MM-DD")
     amount_fen = _row_amount(cell, fail, columns)
     balance_fen = None
     if cell("balance"):
@@ -437,15 +443,16 @@ def _row_amount(cell, fail, columns: dict[str, int]) -> Fen | None:  # type: ign
 
 
 def _parse_date(text: str) -> date | None:
-    """``YYYY-MM-DD``, ``YYYY/MM/DD``, ``YYYY.MM.DD`` or ``YYYYMMDD``, with any time of day after it ignored."""
-    text = text.split(" ")[0].split("T")[0]
-    found = _DATE.match(text) or _COMPACT_DATE.match(text)
+    """``YYYY-MM-DD``, ``YYYY/MM/DD``, ``YYYY.MM.DD`` or ``YYYYMMDD``, with any time of day after it ignored.
+
+    None for text in none of these forms; ``NotACalendarDayError`` for one
+    that names no day (``2013-02-30``), as documents are read (ledger/dates.py).
+    """
+    date_text = text.split(" ")[0].split("T")[0]
+    found = _DATE.match(date_text) or _COMPACT_DATE.match(date_text)
     if found is None:
         return None
-    try:
-        return date(int(found[1]), int(found[2]), int(found[3]))
-    except ValueError:
-        return None
+    return calendar_day(int(found[1]), int(found[2]), int(found[3]), text)
 
 
 def _check_order_and_balances(

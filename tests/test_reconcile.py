@@ -224,7 +224,7 @@ def test_bad_statement_rows_are_refused_naming_file_row_and_column_and_nothing_i
     )
     assert result.exit_code == 1
     output = " ".join(result.output.split())
-    assert "bad.csv row 3, column '日期': '2013-02-30' is not a date" in output
+    assert "bad.csv row 3, column '日期': '2013-02-30' is not a day of the calendar: 2013-02 has 28 days" in output
     assert "bad.csv row 4, column '支出': '12.345' is not a whole number of fen" in output
     assert "bad.csv row 5, column '收入': the row has money both in and out" in output
     assert "bad.csv row 6, column '收入': '-5.00' is negative" in output

@@ -285,11 +285,11 @@ def _check_grant(document: Document, state: StateAccess) -> None:
         return
     from ledger.policy.rules import adjustment
 
-    fund = state.district_fund(document["region"], document.get("scheme", "resident"))
     facts = _facts(document)
     if document.type == "grant":
         facts.refuse_unknown(frozenset({"met_targets"}), "the grant check (adjustment.check_grant_allowed)")
     met_targets = facts.flag("met_targets", default=True)
+    fund = state.district_fund(document["region"], document.get("scheme", "resident"))
     try:
         adjustment.check_grant_allowed(fund.remitted_in(document.date.year), met_targets, policy)
     except LedgerError as error:
