@@ -545,3 +545,24 @@ def test_a_rule_that_reads_a_fact_it_does_not_declare_is_a_defect_named_as_such(
         rule(Facts({"a": True}, "D-1"))
     with pytest.raises(UnknownFactError):
         rule(Facts({"b": True}, "D-1"))
+
+
+# ---------------------------------------------------------------- the documented grammar is the code's
+
+
+def test_the_schema_s_yuan_pattern_is_the_grammar_parse_yuan_reads():
+    import re
+    from pathlib import Path
+
+    schema = json.loads((Path(__file__).resolve().parent.parent / "docs" / "document.schema.json").read_text(encoding="utf-8"))
+    pattern = re.compile(schema["$defs"]["yuan"]["pattern"])
+    samples = ["1234.56", "50", "50.5", "0", "0.01", "-12.30", "1,234.56", "12,345,678.90", "99,999,999,999,999.99",
+               "1.23457E+11", "1E5", "1,23", "1,2345", "12,34,567", ",123", "1_000", "١٢٣", "12.300", "12.345",
+               "1.2.3", "1.", ".5", "007", "+5", "1 234", "123456789012345"]
+    for text in samples:
+        try:
+            parse_yuan(text)
+            read = True
+        except MoneyFormatError as error:
+            read = "is larger than any fund" in str(error)  # in the grammar; above the cap on value, which no pattern states
+        assert bool(pattern.fullmatch(text)) == read, text
