@@ -97,6 +97,8 @@ def post(
     file_format: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}; by default from the file name.")] = None,
     actor: Annotated[Optional[str], typer.Option(help="Who posts, for documents that do not say.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line and document (line, id, status, error, field, rule, message), then a summary object.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and compute every document, show each computation, write nothing.")] = False,
 ) -> None:
     """Post business documents. Good ones are posted, every bad line is listed; re-posting never double-posts."""
     chosen_format = file_format or ("jsonl" if file == "-" else guess_format(file))
@@ -113,29 +115,111 @@ def post(
     postings = 0
     rejected: list[tuple[int, str, LedgerError]] = []
     lines: deque[int] = deque()
-    show_progress = not quiet and err.is_terminal
+    show_progress = not quiet and not as_json and err.is_terminal
     with open_ledger(db) as ledger, stream, _progress(show_progress) as progress:
-        task = progress.add_task("posting", total=total_bytes)
+        task = progress.add_task("checking" if dry_run else "posting", total=total_bytes)
+
+        def refused(line: int, document_id: str, error: LedgerError) -> None:
+            if as_json:
+                _post_json_line(line, document_id, REJECTED, 0, error)
+            else:
+                rejected.append((line, document_id, error))
 
         def documents() -> Iterator[Document]:
             for record in read_records(stream, chosen_format, actor or _default_actor()):
                 progress.advance(task, record.size_bytes)
                 if record.error is not None:
-                    rejected.append((record.line, record.error.document_id or "", record.error))
                     counts[REJECTED] += 1
+                    refused(record.line, record.error.document_id or "", record.error)
                     continue
                 lines.append(record.line)
                 yield record.document  # type: ignore[misc]
 
-        for outcome in ledger.post(documents()):
-            line = lines.popleft()
+        if dry_run:
+            outcomes = _dry_run(ledger, documents(), lines)
+        else:
+            outcomes = ((lines.popleft(), outcome, None) for outcome in ledger.post(documents()))
+        for line, outcome, would in outcomes:
             counts[outcome.status] += 1
             postings += outcome.postings
             if outcome.error is not None:
-                rejected.append((line, outcome.document_id, outcome.error))
-    _report_post(counts, postings, sorted(rejected, key=lambda r: r[0]))
+                refused(line, outcome.document_id, outcome.error)
+            elif as_json:
+                status = "would post" if dry_run and outcome.status == POSTED else outcome.status
+                _post_json_line(line, outcome.document_id, status, outcome.postings, None, **({"entries": would} if would else {}))
+            elif would:
+                _draw_would_post(line, outcome.document_id, would)
+    if as_json:
+        summary = {"posted": counts[POSTED], "postings": postings, "duplicates": counts[DUPLICATE], "rejected": counts[REJECTED], "dry_run": dry_run}
+        sys.stdout.write(json.dumps({"summary": summary}, ensure_ascii=False) + "\n")
+    else:
+        _report_post(counts, postings, sorted(rejected, key=lambda r: r[0]), dry_run)
     if counts[REJECTED]:
         raise typer.Exit(1)
+
+
+def _post_json_line(line: int, document_id: str, status: str, postings: int, error: LedgerError | None, **more: object) -> None:
+    """One document's outcome as one JSON line: what an integrator reads back (docs/documents.md)."""
+    shown: dict[str, object] = {
+        "line": line,
+        "id": document_id,
+        "status": status,
+        "postings": postings,
+        "error": type(error).__name__ if error else None,
+        "field": error.field if error else None,
+        "rule": error.rule if error else None,
+        "message": error.message if error else None,
+        **more,
+    }
+    sys.stdout.write(json.dumps(shown, ensure_ascii=False) + "\n")
+
+
+# A dry run holds every document and its computation in memory at once.
+MAXIMUM_DRY_RUN_DOCUMENTS = 100_000
+
+
+def _dry_run(ledger: Ledger, documents: Iterator[Document], lines: deque[int]) -> Iterator[tuple[int, object, list[dict[str, object]] | None]]:
+    """Check and compute the documents in one batch that is never saved: each outcome with what it would post."""
+    from itertools import islice
+
+    taken = list(islice(documents, MAXIMUM_DRY_RUN_DOCUMENTS + 1))
+    if len(taken) > MAXIMUM_DRY_RUN_DOCUMENTS:
+        err.print(f"[red]a dry run checks at most {MAXIMUM_DRY_RUN_DOCUMENTS:,} documents at once; split the file[/red]")
+        raise typer.Exit(2)
+    for outcome, events in ledger.app.dry_run(taken):
+        yield lines.popleft(), outcome, [_would_post(key, event) for key, event in events]
+
+
+def _would_post(key: BookKey, event: object) -> dict[str, object]:
+    """An event a dry run would record: book, kind, date, postings and the computation, money as yuan text."""
+    from ledger.postings import postings_from_rows
+
+    computation = getattr(event, "computation", None)
+    shown = _explained_in_yuan({"entries": [], "computation": computation})["computation"] if computation else None
+    return {
+        "book": str(key),
+        "event": type(event).__qualname__.split(".")[-1],
+        "effective_date": str(getattr(event, "effective_date", "")),
+        "postings": [
+            {"account": p.account, "tier": p.tier, "debit": format_yuan(max(p.amount_fen, 0)), "credit": format_yuan(max(-p.amount_fen, 0))}
+            for p in postings_from_rows(getattr(event, "postings", []) or [])
+        ],
+        "computation": shown,
+    }
+
+
+def _draw_would_post(line: int, document_id: str, would: list[dict[str, object]]) -> None:
+    """A dry run's document on screen: each entry's postings, then the computation's steps."""
+    out.print(f"[bold]line {line}: {escape(document_id)}[/bold] would post", highlight=False)
+    for entry in would:
+        table = whole_table(f"{entry['event']} in {entry['book']}, effective {entry['effective_date']}",
+                            ("account", "tier", "debit", "credit"), right=("tier", "debit", "credit"))
+        for p in entry["postings"]:  # type: ignore[attr-defined]
+            table.add_row(p["account"], str(p["tier"] or ""), p["debit"], p["credit"])
+        out.print(table)
+    computation = next((entry["computation"] for entry in would if entry["computation"]), None)
+    if computation:
+        _draw_computation(out, computation)  # type: ignore[arg-type]
 
 
 def _default_actor() -> str:
@@ -157,12 +241,18 @@ def _progress(enabled: bool) -> Progress:
     )
 
 
-def _report_post(counts: dict[str, int], postings: int, rejected: list[tuple[int, str, LedgerError]]) -> None:
+def _report_post(counts: dict[str, int], postings: int, rejected: list[tuple[int, str, LedgerError]], dry_run: bool = False) -> None:
     if rejected:
         table = whole_table("Rejected documents", ("line", "document", "reason"), right=("line",), prose=("reason",))
         for line, document_id, error in rejected:
             table.add_row(str(line), escape(document_id), escape(error.describe()))
         err.print(table)
+    if dry_run:
+        out.print(
+            f"dry run, nothing written: {counts[POSTED]} documents would post ({postings} postings), "
+            f"{counts[DUPLICATE]} are already posted, {counts[REJECTED]} would be rejected"
+        )
+        return
     out.print(
         f"posted {counts[POSTED]} documents ({postings} postings), "
         f"{counts[DUPLICATE]} duplicates skipped, {counts[REJECTED]} rejected"
@@ -849,6 +939,11 @@ def _draw_explained(console: Console, shown: dict) -> None:  # type: ignore[type
     if not computation:
         out.print("No rule computed these amounts: the document carried them.")
         return
+    _draw_computation(out, computation)
+
+
+def _draw_computation(out: Console, computation: dict) -> None:  # type: ignore[type-arg]
+    """A rule's computation: rule and policy, facts, each step with its source, the result (yuan text throughout)."""
     out.print(f"Computed by rule [bold]{computation['rule']}[/bold] under policy {', '.join(computation['policy']['files'])} (version {computation['policy']['version']}, in force for {computation['policy']['region']} on {computation['policy']['on']})")
     out.print("Facts: " + ", ".join(f"{k} = {v}" for k, v in computation["facts"].items()))
     table = whole_table("Steps", ("step", "how", "value", "source"), right=("value",), prose=("step", "how", "source"))
