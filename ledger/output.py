@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.measure import Measurement
 from rich.table import Table
 
@@ -45,15 +45,35 @@ def width_for(stream: IO[str] | None) -> int | None:
     return None if is_terminal else NATURAL_WIDTH
 
 
+def least_width(target: Console, renderable: Any) -> int:
+    """The narrowest width at which ``renderable`` prints without cutting a figure.
+
+    For a table: every one-line (``no_wrap``) column at its widest cell, every
+    prose column at its longest word, plus borders and padding. A group is as
+    wide as its widest part. (Rich's own minimum lets it cut one-line columns.)
+    """
+    options = target.options.update_width(MEASURE_WIDTH)
+    if isinstance(renderable, Group):
+        return max((least_width(target, part) for part in renderable.renderables), default=0)
+    if isinstance(renderable, Table):
+        widths = []
+        for column in renderable.columns:
+            measured = renderable._measure_column(target, options, column)  # rich 15: per-column measure, header included
+            widths.append(measured.maximum if column.no_wrap else measured.minimum)
+        return sum(widths) + renderable._extra_width
+    if isinstance(renderable, str):
+        return 0
+    return Measurement.get(target, options, renderable).minimum
+
+
 class WholeConsole(Console):
     """A Rich console that widens itself for one print rather than cut a table's figures."""
 
     def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        options = self.options.update_width(MEASURE_WIDTH)
-        needed = max(
-            (Measurement.get(self, options, o).minimum for o in objects if not isinstance(o, str)),
-            default=0,
-        )
+        if objects and all(isinstance(o, str) for o in objects):
+            # A line of text is never broken inside an id or an amount: the terminal wraps it, a file keeps it whole.
+            kwargs.setdefault("soft_wrap", True)
+        needed = max((least_width(self, o) for o in objects), default=0)
         if needed <= self.width:
             super().print(*objects, **kwargs)
             return
