@@ -238,6 +238,30 @@ class LedgerApp(Application[UUID]):
         error = LedgerError("the books kept changing under this document; post it again", document_id=document.id)
         return Outcome(document.id, REJECTED, error=error)
 
+    def dry_run(self, documents: Sequence[Document]) -> list[tuple[Outcome, list[tuple[BookKey, Any]]]]:
+        """Validate and compute documents as posting would, in one batch, and save nothing.
+
+        Returns, per document in order, its outcome and the events it would
+        record, each with its book's key (``Book.Posted`` and the like, with
+        ``postings`` and ``computation``). The books and person states are loaded as copies
+        (the repository deep-copies what it caches) into a working set of
+        their own that is dropped afterwards, so nothing computed here is
+        saved, cached or seen by a later ``post_many``. Documents that read
+        what earlier documents wrote (a reversal, a close) see only what is
+        saved, not the earlier documents of the same dry run.
+        """
+        kept = self._working_books
+        self._working_books = {}
+        try:
+            batch = self._prepare(documents)
+        finally:
+            self._working_books = kept
+        pending: dict[str, list[Any]] = {}
+        for key, book in batch.books.items():
+            for event in book.pending_events:
+                pending.setdefault(getattr(event, "document_id", ""), []).append((key, event))
+        return [(outcome, pending.get(outcome.document_id, []) if outcome.status == POSTED else []) for outcome in batch.outcomes]
+
     def _prepare(self, documents: Sequence[Document]) -> _Batch:
         batch = _Batch(books=self._working_books)
         batch.registered = self.registered([d.id for d in documents])

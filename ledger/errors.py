@@ -99,7 +99,7 @@ class DateOutsideBookError(LedgerError):
 class AdministrativeCostError(LedgerError):
     """The fund pays no administrative costs (不得从基金中提取工作经费)."""
 
-    rule = "no administrative costs from the fund (seed 000 §九)"
+    rule = "no administrative costs from the fund (渝府发〔2007〕113号 §九)"
 
 
 class DuplicateConflictError(LedgerError):

@@ -1,4 +1,4 @@
-"""The Chenzhou merger of 城镇居民医保 and 新农合 into one resident fund (seed 002 四(二)), on both backends."""
+"""The Chenzhou merger of 城镇居民医保 and 新农合 into one resident fund (郴政办发〔2016〕37号 四(二)), on both backends."""
 
 from __future__ import annotations
 

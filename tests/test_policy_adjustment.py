@@ -1,4 +1,4 @@
-"""The municipal adjustment fund, a district's gap and the resident surplus check (seed 004 居民办法 六): worked examples by hand."""
+"""The municipal adjustment fund, a district's gap and the resident surplus check (渝办发〔2011〕293号 居民办法 六): worked examples by hand."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_the_remittance_rounds_half_up_to_the_fen():
 def test_the_computation_names_the_8_percent_and_its_clause():
     computation = remittance(Facts({"fundraising": "5000000.00", "remitted_before": "0.00"}), POLICY)
     step = next(s for s in computation.steps if s.label == "policy adjustment.remittance_percent")
-    assert step.value == "8%" and step.source.startswith("seed 004 居民办法 六(四)")
+    assert step.value == "8%" and step.source.startswith("渝办发〔2011〕293号 居民办法 六(四)")
 
 
 def test_remittance_facts_are_named():
@@ -118,7 +118,7 @@ def test_a_district_that_remitted_and_met_its_targets_may_be_granted():
 def test_no_grant_to_a_district_that_did_not_remit():
     with pytest.raises(GrantRefusedError, match="未按规定上解市级调剂金") as raised:
         check_grant_allowed(False, True, POLICY)
-    assert "seed 004 居民办法 六(三)" in str(raised.value)
+    assert "渝办发〔2011〕293号 居民办法 六(三)" in str(raised.value)
     assert "did not meet" not in str(raised.value)
 
 

@@ -1,6 +1,6 @@
 """Medical assistance, Chongqing 2012 (ledger/policy/rules/assistance.py).
 
-Worked examples, figures by hand from seed 003 (渝府发〔2012〕78号) and
+Worked examples, figures by hand from 渝府发〔2012〕78号 (渝府发〔2012〕78号) and
 DOMAIN.md §3.4:
 - 二(一) sponsorship: tier 1 三无/五保 全额资助, 其他对象 50 元; tier 2 统一 60 元;
   超过资助标准的个人应缴参保费用由救助对象自付.
@@ -65,7 +65,7 @@ title = "万州区 raises a minimum"
 [parameters."{name}"]
 value = "{value}"
 unit = "{unit}"
-source = "seed 003 二 有条件的区县（自治县）可结合实际适当提高医疗救助标准"
+source = "渝府发〔2012〕78号 二 有条件的区县（自治县）可结合实际适当提高医疗救助标准"
 """
     return load_policy(WANZHOU, ON, files=(package_file(), parse_policy_file(text)))
 
@@ -96,7 +96,7 @@ def test_policy_file_is_in_force_in_chongqing_from_2013():
     assert in_force.get("assistance.large_expense.threshold").value == 3000000  # 3万元
     assert in_force.get("assistance.large_expense.threshold").minimum is False
     assert str(in_force.get("assistance.outpatient.rate_percent").value) == "60"
-    assert in_force.get("assistance.sponsorship.tier_2.amount").source.startswith("seed 003 二(一)")
+    assert in_force.get("assistance.sponsorship.tier_2.amount").source.startswith("渝府发〔2012〕78号 二(一)")
 
 
 def test_policy_file_is_not_in_force_before_2013():
@@ -105,7 +105,7 @@ def test_policy_file_is_not_in_force_before_2013():
 
 def test_every_figure_cites_seed_003():
     for parameter in package_file().parameters.values():
-        assert parameter.source.startswith("seed 003 "), parameter.name
+        assert parameter.source.startswith("渝府发〔2012〕78号 "), parameter.name
 
 
 def test_the_disease_list_has_the_22_diseases_of_the_seed():
@@ -113,14 +113,14 @@ def test_the_disease_list_has_the_22_diseases_of_the_seed():
     entries = diseases.value.split("；")
     assert len(entries) == 22  # 等22类疾病
     assert entries[0] == "肺癌" and entries[-1] == "唇腭裂"
-    assert diseases.source.startswith("seed 003 二(三)1")
+    assert diseases.source.startswith("渝府发〔2012〕78号 二(三)1")
 
 
 def test_a_computation_names_each_figure_with_its_source():
     computation = aid(inpatient, {"category": "dibao", "out_of_pocket": "100.00"})
     cap_step = next(s for s in computation.steps if s.label == "policy assistance.inpatient.cap")
     assert cap_step.value == "6000.00"
-    assert cap_step.source.startswith("seed 003 二(二)2")
+    assert cap_step.source.startswith("渝府发〔2012〕78号 二(二)2")
     assert computation.policy["files"][-1] == FILE_ID
 
 
@@ -487,7 +487,7 @@ def test_surplus_above_15_percent_is_a_finding():
     # 150,000.01 − 150,000.00 = 0.01 too much.
     assert len(findings) == 1
     assert "150000.01" in findings[0] and "0.01 too much" in findings[0]
-    assert "seed 003 四(二)" in findings[0]
+    assert "渝府发〔2012〕78号 四(二)" in findings[0]
 
 
 def test_surplus_limit_rounds_down_to_the_fen():

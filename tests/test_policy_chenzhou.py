@@ -1,6 +1,6 @@
-"""Chenzhou's merged resident fund (ledger/policy/rules/chenzhou.py, seed 002).
+"""Chenzhou's merged resident fund (ledger/policy/rules/chenzhou.py, 郴政办发〔2016〕37号).
 
-Worked examples, figures by hand from seed 002: 四(二) (the two funds merge
+Worked examples, figures by hand from 郴政办发〔2016〕37号: 四(二) (the two funds merge
 after audit; 对基金存在缺口的，由同级财政部门负责妥善解决), 四(四)2 (按照…年筹资
 总额的5%建立市级风险调剂金) and 四(四)4 (按照城乡居民医保基金总额15%左右的
 比例，建立门诊医疗统筹基金). Pure: no ledger, no database.
@@ -69,24 +69,24 @@ def test_a_chenzhou_district_picks_up_chenzhou_2016():
     policy = chenzhou()
     assert policy.files == ("chenzhou-2016",)
     expected = {
-        "resident.funding.minimum": (57000, True, "seed 002 四(四)3"),
-        "resident.funding.individual_minimum": (15000, True, "seed 002 四(四)3"),
-        "adjustment.remittance_percent": (Decimal("5"), False, "seed 002 四(四)2"),
-        "adjustment.remittance_method": ("yearly", False, "seed 002 四(四)2"),
-        "resident.outpatient_pool.share_percent": (Decimal("15"), False, "seed 002 四(四)4"),
-        "resident.contribution_window.start": ("08-01", False, "seed 002 四(四)3"),
-        "resident.contribution_window.end": ("12-31", False, "seed 002 四(四)3"),
-        "resident.contribution_window.years_before_coverage": (1, False, "seed 002 四(四)3"),
-        "resident.contribution_window.first_coverage_year": (2017, False, "seed 002 三(三)"),
-        "resident.contribution_window.transition.coverage_year": (2017, False, "seed 002 四(四)3"),
-        "resident.contribution_window.transition.start": ("2016-10-01", False, "seed 002 四(四)3"),
-        "resident.contribution_window.transition.end": ("2017-02-28", False, "seed 002 四(四)3"),
-        "resident.sponsorship.extreme_hardship_percent": (Decimal("100"), False, "seed 002 四(四)3"),
-        "resident.benefit_transition_years": (1, False, "seed 002 四(四)4"),
-        "resident.pooling_level": ("county", False, "seed 002 四(四)2"),
-        "merger.deficit_met_by_finance": (True, False, "seed 002 四(二)"),
-        "merger.handover_deadline": ("2016-08-30", False, "seed 002 三(一)"),
-        "merger.new_scheme_start": ("2017-01-01", False, "seed 002 三(三)"),
+        "resident.funding.minimum": (57000, True, "郴政办发〔2016〕37号 四(四)3"),
+        "resident.funding.individual_minimum": (15000, True, "郴政办发〔2016〕37号 四(四)3"),
+        "adjustment.remittance_percent": (Decimal("5"), False, "郴政办发〔2016〕37号 四(四)2"),
+        "adjustment.remittance_method": ("yearly", False, "郴政办发〔2016〕37号 四(四)2"),
+        "resident.outpatient_pool.share_percent": (Decimal("15"), False, "郴政办发〔2016〕37号 四(四)4"),
+        "resident.contribution_window.start": ("08-01", False, "郴政办发〔2016〕37号 四(四)3"),
+        "resident.contribution_window.end": ("12-31", False, "郴政办发〔2016〕37号 四(四)3"),
+        "resident.contribution_window.years_before_coverage": (1, False, "郴政办发〔2016〕37号 四(四)3"),
+        "resident.contribution_window.first_coverage_year": (2017, False, "郴政办发〔2016〕37号 三(三)"),
+        "resident.contribution_window.transition.coverage_year": (2017, False, "郴政办发〔2016〕37号 四(四)3"),
+        "resident.contribution_window.transition.start": ("2016-10-01", False, "郴政办发〔2016〕37号 四(四)3"),
+        "resident.contribution_window.transition.end": ("2017-02-28", False, "郴政办发〔2016〕37号 四(四)3"),
+        "resident.sponsorship.extreme_hardship_percent": (Decimal("100"), False, "郴政办发〔2016〕37号 四(四)3"),
+        "resident.benefit_transition_years": (1, False, "郴政办发〔2016〕37号 四(四)4"),
+        "resident.pooling_level": ("county", False, "郴政办发〔2016〕37号 四(四)2"),
+        "merger.deficit_met_by_finance": (True, False, "郴政办发〔2016〕37号 四(二)"),
+        "merger.handover_deadline": ("2016-08-30", False, "郴政办发〔2016〕37号 三(一)"),
+        "merger.new_scheme_start": ("2017-01-01", False, "郴政办发〔2016〕37号 三(三)"),
     }
     for name, (value, minimum, source) in expected.items():
         parameter = policy.get(name)
@@ -132,7 +132,7 @@ def test_remittance_is_5_percent_of_the_years_fundraising():
     computation = adjustment_remittance(Facts({"fundraising": "1000000.00"}), chenzhou())
     assert computation.amounts == {"remittance": 5000000}
     sources = {step.label: step.source for step in computation.steps}
-    assert sources["policy adjustment.remittance_percent"].startswith("seed 002 四(四)2")
+    assert sources["policy adjustment.remittance_percent"].startswith("郴政办发〔2016〕37号 四(四)2")
 
 
 def test_remittance_rounds_half_up_to_the_fen():
@@ -249,7 +249,7 @@ def test_a_fund_in_deficit_is_met_by_finance():
         "new_fund_opening": 200000000,
     }
     sources = {step.label: step.source for step in computation.steps}
-    assert sources["policy merger.deficit_met_by_finance"].startswith("seed 002 四(二) 对基金存在缺口的")
+    assert sources["policy merger.deficit_met_by_finance"].startswith("郴政办发〔2016〕37号 四(二) 对基金存在缺口的")
 
 
 def test_both_funds_in_deficit_are_both_met_by_finance():

@@ -1,10 +1,10 @@
 """Resident-fund claims of seeds 000 and 004: worked examples by hand, the policy files, the annual cap property.
 
 Figures in force on 2012-03-01 for 万州 (500101): tier 1 rates 80/60/40 and
-tier 2 85/65/45 by hospital level (seed 004 居民办法 四(二)); deductibles
+tier 2 85/65/45 by hospital level (渝办发〔2011〕293号 居民办法 四(二)); deductibles
 100.00 / 300.00 / 800.00 by level (our default reading); without approval
 deductible × 1.05 and rate − 5 points (居民办法 五(一)); annual cap 70,000.00
-tier 1, 110,000.00 tier 2; maternity 100.00 + 400.00 (seed 000 三(八)); major
+tier 1, 110,000.00 tier 2; maternity 100.00 + 400.00 (渝府发〔2007〕113号 三(八)); major
 outpatient 65%, no deductible (our readings).
 """
 
@@ -79,7 +79,7 @@ def test_a_level_3_stay_out_of_district_without_approval_costs_a_higher_deductib
     steps = {s.label: s for s in computation.steps}
     assert steps["deductible without approval"].value == "840.00"
     assert steps["rate without approval"].value == "35%"
-    assert "seed 004 居民办法 五(一)" in steps["policy resident.inpatient.unapproved.deductible_increase_percent"].source
+    assert "渝办发〔2011〕293号 居民办法 五(一)" in steps["policy resident.inpatient.unapproved.deductible_increase_percent"].source
 
 
 def test_the_same_stay_with_approval_is_paid_at_the_ordinary_terms():
@@ -113,11 +113,11 @@ def test_a_stay_outside_the_city_without_filing_is_penalised_at_any_level():
 
 
 def test_a_minor_is_paid_at_the_adult_rate_and_the_computation_says_why():
-    # seed 000 三(八) wants better terms for minors but sets no figure: (5,000.00 − 100.00) × 80% = 3,920.00
+    # 渝府发〔2007〕113号 三(八) wants better terms for minors but sets no figure: (5,000.00 − 100.00) × 80% = 3,920.00
     computation = stay(tier=1, hospital_level="1", covered_cost="5000.00", minor=True)
     assert computation.amounts["reimbursement"] == 392000
     minor = next(s for s in computation.steps if s.label == "minor")
-    assert minor.value == "adult rate" and minor.source == "seed 000 三(八)"
+    assert minor.value == "adult rate" and minor.source == "渝府发〔2007〕113号 三(八)"
 
 
 # ---------------------------------------------------------------- inpatient: the annual cap
@@ -182,7 +182,7 @@ def test_missing_and_ill_typed_facts_are_named(facts, error, field):
 
 
 def test_no_claim_rule_runs_before_municipal_pooling():
-    # seed 000 gives no rate, deductible or cap: before 2012 the figures are not in force
+    # 渝府发〔2007〕113号 gives no rate, deductible or cap: before 2012 the figures are not in force
     with pytest.raises(PolicyError, match="resident.inpatient.rate_percent.tier_1.level_1"):
         inpatient(Facts({"tier": 1, "hospital_level": "1", "covered_cost": "5000.00"}), load_policy(WANZHOU, date(2011, 12, 31)), 0)
 
@@ -208,7 +208,7 @@ def test_maternity_fixed_amounts(facts, benefit_fen):
 
 
 def test_maternity_is_paid_from_the_pilot_start_and_says_it_is_outside_the_cap():
-    # seed 000 六(十六): pilots start 2007-10-01; 100.00 + 400.00
+    # 渝府发〔2007〕113号 六(十六): pilots start 2007-10-01; 100.00 + 400.00
     computation = maternity(Facts({"prenatal": True, "delivery": True}), load_policy(WANZHOU, date(2007, 10, 1)))
     assert computation.amounts == {"benefit": 50000}
     assert any(s.label == "annual cap" and s.value == "not counted" for s in computation.steps)
@@ -247,7 +247,7 @@ def test_a_tier_1_resident_is_refused_major_outpatient_pooling():
     with pytest.raises(MajorOutpatientTierError) as raised:
         major_outpatient(Facts({"tier": 1, "disease": "dialysis", "covered_cost": "3000.00"}, "OP-1"), POLICY, 0)
     assert raised.value.field == "facts.tier"
-    assert "tier 1" in str(raised.value) and "OP-1" in str(raised.value) and "seed 000 三(八)" in str(raised.value)
+    assert "tier 1" in str(raised.value) and "OP-1" in str(raised.value) and "渝府发〔2007〕113号 三(八)" in str(raised.value)
 
 
 def test_an_unlisted_disease_and_a_missing_cost_are_named():
@@ -270,15 +270,15 @@ def test_the_policy_files_load_with_their_sources():
     benefits = _file("chongqing-2007-benefits")
     assert (benefits.region, benefits.effective_from, benefits.seed) == ("500000", date(2007, 10, 1), "000_026dec3e8a5df88c.txt")
     expected = {
-        "resident.inpatient.rate_percent.tier_1.level_1": ("80", "seed 004 居民办法 四(二)"),
-        "resident.inpatient.rate_percent.tier_1.level_3": ("40", "seed 004 居民办法 四(二)"),
-        "resident.inpatient.rate_percent.tier_2.level_2": ("65", "seed 004 居民办法 四(二)"),
-        "resident.annual_cap.tier_1": (7_000_000, "seed 004 居民办法 四(二)"),
-        "resident.annual_cap.tier_2": (11_000_000, "seed 004 居民办法 四(二)"),
-        "resident.inpatient.unapproved.deductible_increase_percent": ("5", "seed 004 居民办法 五(一)"),
-        "resident.maternity.prenatal": (10000, "seed 000 三(八)"),
-        "resident.maternity.delivery": (40000, "seed 000 三(八)"),
-        "resident.major_outpatient.tier": (2, "seed 000 三(八)"),
+        "resident.inpatient.rate_percent.tier_1.level_1": ("80", "渝办发〔2011〕293号 居民办法 四(二)"),
+        "resident.inpatient.rate_percent.tier_1.level_3": ("40", "渝办发〔2011〕293号 居民办法 四(二)"),
+        "resident.inpatient.rate_percent.tier_2.level_2": ("65", "渝办发〔2011〕293号 居民办法 四(二)"),
+        "resident.annual_cap.tier_1": (7_000_000, "渝办发〔2011〕293号 居民办法 四(二)"),
+        "resident.annual_cap.tier_2": (11_000_000, "渝办发〔2011〕293号 居民办法 四(二)"),
+        "resident.inpatient.unapproved.deductible_increase_percent": ("5", "渝办发〔2011〕293号 居民办法 五(一)"),
+        "resident.maternity.prenatal": (10000, "渝府发〔2007〕113号 三(八)"),
+        "resident.maternity.delivery": (40000, "渝府发〔2007〕113号 三(八)"),
+        "resident.major_outpatient.tier": (2, "渝府发〔2007〕113号 三(八)"),
     }
     for name, (value, source) in expected.items():
         parameter = POLICY.get(name)
@@ -312,7 +312,7 @@ source = "district decision"
 
 
 def test_a_district_may_raise_the_running_cost_minimum_but_not_lower_it():
-    # seed 004 居民办法 九: 每人每年不低于1元
+    # 渝办发〔2011〕293号 居民办法 九: 每人每年不低于1元
     files = (*policy_files(), parse_policy_file(_district_file("agency.running_cost_per_person", "2.00")))
     assert load_policy(WANZHOU, ON, files).get("agency.running_cost_per_person").value == 200
     files = (*policy_files(), parse_policy_file(_district_file("agency.running_cost_per_person", "0.50")))
@@ -325,7 +325,7 @@ def test_a_district_may_raise_the_running_cost_minimum_but_not_lower_it():
     [("resident.inpatient.deductible.level_3", "500.00", "yuan"), ("resident.inpatient.rate_percent.tier_1.level_3", "50", "percent")],
 )
 def test_a_district_may_not_set_its_own_deductible_or_rate(name, value, unit):
-    # seed 004 居民办法 四(二): 全市统一执行 — the figures are the municipality's, not minimums
+    # 渝办发〔2011〕293号 居民办法 四(二): 全市统一执行 — the figures are the municipality's, not minimums
     files = (*policy_files(), parse_policy_file(_district_file(name, value, unit)))
     with pytest.raises(PolicyError, match="not a minimum"):
         load_policy(WANZHOU, ON, files)

@@ -16,7 +16,7 @@ from ledger.verify import verify
 
 WANZHOU = "500101"
 FUNDED = "300000.00"
-RATE_PERCENT = {1: 80, 2: 60, 3: 40}  # tier 1, seed 004 居民办法 四(二)
+RATE_PERCENT = {1: 80, 2: 60, 3: 40}  # tier 1, 渝办发〔2011〕293号 居民办法 四(二)
 DEDUCTIBLE_FEN = {1: 10000, 2: 30000, 3: 80000}  # our reading: 100 / 300 / 800 per stay
 CAP_FEN = 7_000_000  # tier 1: 70,000 元 a person a year
 
@@ -93,7 +93,7 @@ def test_explain_names_the_rule_the_clauses_and_the_cap(ledger):
     assert computation["rule"] == "claims.inpatient"
     assert computation["amounts"]["reimbursement"] == 600000
     sources = " ".join(step["source"] for step in computation["steps"])
-    assert "seed 004" in sources
+    assert "渝办发〔2011〕293号" in sources
     assert computation["usage"] == {"resident_annual_cap": 600000}
 
 

@@ -1,9 +1,9 @@
 """Funding floors and contribution windows (ledger/policy/rules/funding.py).
 
-Worked examples, figures by hand from seed 002 四(四)3 (Chenzhou: 2017
+Worked examples, figures by hand from 郴政办发〔2016〕37号 四(四)3 (Chenzhou: 2017
 funding 不低于570元/人, of which the individual 不低于150元; 每年的8月1日至
 12月31日为下一年度的参保缴费期; for 2017 the window is 2016-10-01 to
-2017-02-28) and seed 001 二(三) (Jiangsu: 每人每年不低于150元; no window).
+2017-02-28) and 苏政发2007年《关于建立城镇居民基本医疗保险制度的意见》 二(三) (Jiangsu: 每人每年不低于150元; no window).
 Pure: no ledger, no database.
 """
 
@@ -57,12 +57,12 @@ def test_jiangsu_file_applies_to_a_nanjing_district():
     minimum = policy.get("resident.funding.minimum")
     assert minimum.value == 15000  # 150.00 元
     assert minimum.minimum is True
-    assert minimum.source.startswith("seed 001 二(三)")
+    assert minimum.source.startswith("苏政发2007年《关于建立城镇居民基本医疗保险制度的意见》 二(三)")
     assert "不低于150元" in minimum.source
     assert not policy.has("resident.funding.individual_minimum")
     assert not policy.has("resident.contribution_window.start")
     assert policy.get("resident.pooling_level").value == "city_or_county"
-    assert policy.get("resident.hardship.premium_payer").source.startswith("seed 001 二(四)")
+    assert policy.get("resident.hardship.premium_payer").source.startswith("苏政发2007年《关于建立城镇居民基本医疗保险制度的意见》 二(四)")
 
 
 def test_jiangsu_file_applies_to_every_city_and_county_from_2007():
@@ -128,8 +128,8 @@ def test_both_shortfalls_are_named_in_one_refusal():
 def test_funding_records_the_minimums_with_their_sources():
     computation = check_funding(Facts({"tier_amount": "570.00", "individual": "150.00"}), chenzhou())
     sources = {step.label: step.source for step in computation.steps}
-    assert sources["policy resident.funding.minimum"].startswith("seed 002 四(四)3")
-    assert sources["policy resident.funding.individual_minimum"].startswith("seed 002 四(四)3")
+    assert sources["policy resident.funding.minimum"].startswith("郴政办发〔2016〕37号 四(四)3")
+    assert sources["policy resident.funding.individual_minimum"].startswith("郴政办发〔2016〕37号 四(四)3")
     assert computation.policy["files"] == ["chenzhou-2016"]
 
 
@@ -276,7 +276,7 @@ def test_chenzhou_window_accepts_1_august_to_31_december(paid_on):
     assert computation.amounts == {}
     assert any(step.label == "within the window" for step in computation.steps)
     sources = {step.label: step.source for step in computation.steps}
-    assert sources["policy resident.contribution_window.start"].startswith("seed 002 四(四)3")
+    assert sources["policy resident.contribution_window.start"].startswith("郴政办发〔2016〕37号 四(四)3")
 
 
 @pytest.mark.parametrize("paid_on", ["2018-01-01", "2018-03-01", "2016-12-31"])

@@ -1,4 +1,4 @@
-"""Resident funding rules of seed 000 (渝府发〔2007〕113号): worked examples by hand, and posting with facts."""
+"""Resident funding rules of 渝府发〔2007〕113号 (渝府发〔2007〕113号): worked examples by hand, and posting with facts."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def split(**facts):
 
 
 def test_one_standard_urban_resident_in_a_general_district():
-    # seed 000 三(五)2: ≥ 40 a person, central 20; the municipality pays 75% of the other 20 in a 一般区县.
+    # 渝府发〔2007〕113号 三(五)2: ≥ 40 a person, central 20; the municipality pays 75% of the other 20 in a 一般区县.
     assert split(urban=1, district_class="general") == {"central": 2000, "municipal": 1500, "district": 500}
     # individual = tier 1 amount 50 − subsidy 40 = 10.00
     assert contribution(Facts({"tier": 1, "urban": 1}), POLICY).amounts == {"individual": 1000, "held": 0}

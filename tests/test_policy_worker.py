@@ -1,4 +1,4 @@
-"""The worker fund's settlement against its targets (seed 004 职工办法 二(四)2, 二(五)): worked examples by hand.
+"""The worker fund's settlement against its targets (渝办发〔2011〕293号 职工办法 二(四)2, 二(五)): worked examples by hand.
 
 Unless a test says otherwise: collection target 10,000,000.00 (95% = 9,500,000.00),
 spending target 8,000,000.00.
@@ -158,8 +158,8 @@ def test_the_computation_cites_the_clauses():
         "spending_target": "100.00", "spent": "110.00", "pooled_surplus": "0.00",
     }), POLICY)
     sources = {s.label: s.source for s in computation.steps}
-    assert sources["policy worker.collection.threshold_percent"].startswith("seed 004 职工办法 二(四)2")
-    assert sources["policy worker.spending.overspend_municipal_percent.regional_centre"].startswith("seed 004 职工办法 二(五)")
+    assert sources["policy worker.collection.threshold_percent"].startswith("渝办发〔2011〕293号 职工办法 二(四)2")
+    assert sources["policy worker.spending.overspend_municipal_percent.regional_centre"].startswith("渝办发〔2011〕293号 职工办法 二(五)")
 
 
 # ---------------------------------------------------------------- facts
@@ -198,7 +198,7 @@ def test_the_worker_figures_load_with_their_sources():
     }
     for name, value in expected.items():
         parameter = POLICY.get(name)
-        assert parameter.value == value and parameter.source.startswith("seed 004 职工办法") and parameter.file_id == "chongqing-2011"
+        assert parameter.value == value and parameter.source.startswith("渝办发〔2011〕293号 职工办法") and parameter.file_id == "chongqing-2011"
 
 
 # ---------------------------------------------------------------- properties

@@ -21,7 +21,7 @@ File layout::
     value = "80"
     unit = "percent"          # yuan | percent | count | text | flag
     minimum = false           # true for 不低于: a district may set more
-    source = "seed 004 四(二)"
+    source = "渝办发〔2011〕293号 四(二)"
     note = "optional: the reading we took"
 """
 

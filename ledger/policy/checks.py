@@ -3,7 +3,7 @@
 - The resident fund's accumulated balance should not exceed its share of the
   year's fundraising (adjustment.resident_surplus_check).
 - The assistance fund's year surplus should not exceed 15% of the funds
-  raised (assistance.surplus_check; seed 003, 财社〔2013〕217号).
+  raised (assistance.surplus_check; 渝府发〔2012〕78号, 财社〔2013〕217号).
 
 Findings are reported, not refused: the books are what happened.
 """

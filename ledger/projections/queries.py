@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import Engine, case, func, select
 
 from ledger.accounts import CHART
+from ledger.agency_time import recorded_cutoff_text
 from ledger.projections import tables
 
 MAXIMUM_ROWS = 100_000
@@ -48,20 +49,39 @@ class BalanceRow:
 
 @dataclass(frozen=True)
 class TrialBalance:
+    """A trial balance (试算平衡表): each account's turnover and balance, and the four column totals.
+
+    Each total adds up its own column: ``debit_turnover_fen`` the 借方发生额
+    column, ``credit_turnover_fen`` the 贷方发生额 column, ``debit_total_fen``
+    the debit balances (借方余额) and ``credit_total_fen`` the credit balances
+    (贷方余额), all in fen. The books balance when both pairs agree (every
+    entry is balanced, so the turnovers agree; and so then do the balances).
+    """
+
     title: str
     rows: list[BalanceRow]
 
     @property
+    def debit_turnover_fen(self) -> int:
+        return sum(row.debit_fen for row in self.rows)
+
+    @property
+    def credit_turnover_fen(self) -> int:
+        return sum(row.credit_fen for row in self.rows)
+
+    @property
     def debit_total_fen(self) -> int:
+        """The debit balances added up (借方余额合计)."""
         return sum(row.balance_fen for row in self.rows if row.balance_fen > 0)
 
     @property
     def credit_total_fen(self) -> int:
+        """The credit balances added up, positive (贷方余额合计)."""
         return -sum(row.balance_fen for row in self.rows if row.balance_fen < 0)
 
     @property
     def balanced(self) -> bool:
-        return self.debit_total_fen == self.credit_total_fen
+        return self.debit_total_fen == self.credit_total_fen and self.debit_turnover_fen == self.credit_turnover_fen
 
 
 @dataclass(frozen=True)
@@ -165,17 +185,11 @@ def table_rows(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
 def recorded_cutoff(value: datetime | str) -> str:
     """A recorded-time bound as the fixed-width UTC text ``proj_lines.recorded_at`` holds.
 
-    A naive datetime or text without an offset is read as UTC; a date alone
-    means the end of that day (UTC).
+    A date alone means the end of that day, and a time without an offset a
+    time, in the agency's zone (``ledger.agency_time``: Asia/Shanghai unless
+    ``LEDGER_TIMEZONE`` says otherwise). Raises ``ValueError`` for other text.
     """
-    if isinstance(value, str):
-        text = value.strip()
-        if len(text) == 10:
-            text += "T23:59:59.999999"
-        value = datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return recorded_cutoff_text(value)
 
 
 def _iso(value: date | str) -> str:

@@ -422,7 +422,7 @@ def _cutoff(known_on: datetime | str | None) -> str | None:
     try:
         return queries.recorded_cutoff(known_on)
     except ValueError:
-        raise StatementRequestError(f"{known_on!r} is not a recorded time (YYYY-MM-DDTHH:MM:SS, UTC)", field="known_on") from None
+        raise StatementRequestError(f"{known_on!r} is not a recorded time (YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS in the agency's time zone unless it gives an offset)", field="known_on") from None
 
 
 def _read(engine, form: str, scope: Scope, period: Period, cutoff: str | None, at: int, books: Sequence[BookRef], previous: Sequence[BookRef]) -> _Work:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ledger.agency_time import local_time
 from ledger.money import format_yuan, format_yuan_grouped
 from ledger.statements.forms import BALANCE_SHEET, FUND_NAMES, LEFT, RIGHT
 from ledger.statements.model import Statement, StatementLine
@@ -124,8 +125,24 @@ def _yuan_number(amount_fen: int | None) -> Decimal | None:
     return None if amount_fen is None else Decimal(amount_fen).scaleb(-2)
 
 
+# The title block is rows 1–3 and the column headings row 4: printed again at the top of every page.
+HEADER_ROW = 4
+PRINT_TITLE_ROWS = f"1:{HEADER_ROW}"
+# Column widths in Excel's character units; a CJK character takes two.
+NAME_COLUMN_WIDTH_MINIMUM = 28
+ROW_COLUMN_WIDTH = 6
+FIGURE_COLUMN_WIDTH = 18
+
+
 def write_xlsx(statement: Statement, target: BinaryIO | str) -> None:
-    """The statement laid out like the printed form: title, form number, 编制单位, period, 单位：元, lines, notes."""
+    """The statement laid out and set up to print like the official form.
+
+    Title, form number, 编制单位 (with the fund's name), period, 单位：元, the
+    lines with borders, then notes. Printing: A4, the balance sheet (01)
+    landscape and the income statement (02) portrait, scaled to one page
+    wide and one page tall, the title and heading rows repeated on every
+    page, centred horizontally (the layout of 财会〔2017〕28号's forms).
+    """
     from openpyxl import Workbook
 
     workbook = Workbook()
@@ -137,8 +154,41 @@ def write_xlsx(statement: Statement, target: BinaryIO | str) -> None:
         row = _xlsx_balance_sheet(sheet, statement)
     else:
         row = _xlsx_income_statement(sheet, statement)
-    _xlsx_notes(sheet, statement, row + 1)
+    _xlsx_borders(sheet, HEADER_ROW, row - 1, width)
+    last_row = _xlsx_notes(sheet, statement, row + 1, width)
+    _xlsx_page_setup(sheet, statement, width, last_row)
     workbook.save(target)
+
+
+def _xlsx_page_setup(sheet: Any, statement: Statement, width: int, last_row: int) -> None:
+    from openpyxl.utils import get_column_letter
+
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if statement.form.code == BALANCE_SHEET else "portrait"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 1
+    sheet.print_title_rows = PRINT_TITLE_ROWS
+    sheet.print_area = f"A1:{get_column_letter(width)}{last_row}"
+    sheet.print_options.horizontalCentered = True
+
+
+def _xlsx_borders(sheet: Any, first_row: int, last_row: int, width: int) -> None:
+    """Thin borders round every cell of the table, headings included, as the printed form rules them."""
+    from openpyxl.styles import Border, Side
+
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for row in sheet.iter_rows(min_row=first_row, max_row=last_row, min_col=1, max_col=width):
+        for cell in row:
+            cell.border = border
+
+
+def _display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: two for a CJK (wide) character, one for the rest."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def _xlsx_heading(sheet: Any, statement: Statement, width: int) -> None:
@@ -152,15 +202,26 @@ def _xlsx_heading(sheet: Any, statement: Statement, width: int) -> None:
     sheet["A1"].alignment = Alignment(horizontal="center")
     sheet[f"{last}2"] = statement.form.number
     sheet[f"{last}2"].alignment = Alignment(horizontal="right")
+    # 编制单位 and the fund's name run over the columns left of the date, wrapped rather than cut.
+    date_column = max(width // 2, 2) + (1 if statement.form.code == BALANCE_SHEET else 0)
+    sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=date_column - 1)
     sheet["A3"] = f"编制单位：{statement.scope.entity}"
-    sheet[f"{get_column_letter(max(width // 2, 2))}3"] = statement.dated
+    sheet["A3"].alignment = Alignment(wrap_text=True, vertical="center")
+    sheet.cell(row=3, column=date_column, value=statement.dated).alignment = Alignment(horizontal="center", vertical="center")
     sheet[f"{last}3"] = "单位：元"
-    sheet[f"{last}3"].alignment = Alignment(horizontal="right")
+    sheet[f"{last}3"].alignment = Alignment(horizontal="right", vertical="center")
     name_columns = (1, 5) if statement.form.code == BALANCE_SHEET else (1,)
     row_columns = (2, 6) if statement.form.code == BALANCE_SHEET else (2,)
+    names = [line.spec.name for line in (*statement.lines, *statement.eliminations)]
+    # The widest line name, indented, with a little room: no name is cut.
+    name_width = max([NAME_COLUMN_WIDTH_MINIMUM, *(_display_width(name) + 6 for name in names)])
+    widths = {}
     for index in range(1, width + 1):
-        wide = 28 if index in name_columns else (6 if index in row_columns else 18)
-        sheet.column_dimensions[get_column_letter(index)].width = wide
+        widths[index] = name_width if index in name_columns else (ROW_COLUMN_WIDTH if index in row_columns else FIGURE_COLUMN_WIDTH)
+        sheet.column_dimensions[get_column_letter(index)].width = widths[index]
+    entity_width = _display_width(str(sheet["A3"].value))
+    room = sum(widths[index] for index in range(1, date_column))
+    sheet.row_dimensions[3].height = 15 * max(1, -(-entity_width // max(room, 1)))
 
 
 def _xlsx_cells(sheet: Any, row: int, column: int, line: StatementLine | None, heading: str = "") -> None:
@@ -240,7 +301,11 @@ def _xlsx_income_statement(sheet: Any, statement: Statement) -> int:
     return row
 
 
-def _xlsx_notes(sheet: Any, statement: Statement, row: int) -> None:
+def _xlsx_notes(sheet: Any, statement: Statement, row: int, width: int) -> int:
+    """Notes, reopenings and the position below the table, each across the page and wrapped; returns the last row."""
+    from openpyxl.styles import Alignment
+
+    first = row
     for note in statement.notes:
         sheet.cell(row=row, column=1, value=f"注：{note}")
         row += 1
@@ -248,10 +313,14 @@ def _xlsx_notes(sheet: Any, statement: Statement, row: int) -> None:
         sheet.cell(
             row=row,
             column=1,
-            value=f"重新开启：{reopening.book} {reopening.period}，{reopening.actor}，{reopening.recorded_at}，原因：{reopening.reason}",
+            value=f"重新开启：{reopening.book} {reopening.period}，{reopening.actor}，{local_time(reopening.recorded_at)}，原因：{reopening.reason}",
         )
         row += 1
     sheet.cell(row=row, column=1, value=f"数据位置 position {statement.position}；来源哈希 {statement.source_hash()}")
+    for number in range(first, row + 1):
+        sheet.merge_cells(start_row=number, start_column=1, end_row=number, end_column=width)
+        sheet.cell(row=number, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+    return row
 
 
 # ---------------------------------------------------------------- screen
@@ -262,10 +331,10 @@ def rich_view(statement: Statement) -> Group:
     heading = Text(f"{statement.form.title}    {statement.form.number}", style="bold")
     subheading = Text(f"编制单位：{statement.scope.entity}    {statement.dated}    单位：元")
     table = Table()
-    table.add_column(NAME_HEADER)
-    table.add_column(ROW_HEADER, justify="right")
+    table.add_column(NAME_HEADER, overflow="fold")
+    table.add_column(ROW_HEADER, justify="right", no_wrap=True)
     for column in statement.columns:
-        table.add_column(column.name, justify="right")
+        table.add_column(column.name, justify="right", no_wrap=True, overflow="fold")
     for line in statement.lines:
         if line.spec.heading:
             table.add_row(Text(line.spec.heading, style="bold"), "", *("" for _ in statement.columns))
@@ -273,10 +342,10 @@ def rich_view(statement: Statement) -> Group:
     parts: list[Any] = [heading, subheading, table]
     if statement.eliminations:
         eliminations = Table(title="抵销 eliminations (between books of the scope)")
-        eliminations.add_column(NAME_HEADER)
-        eliminations.add_column(ROW_HEADER, justify="right")
+        eliminations.add_column(NAME_HEADER, overflow="fold")
+        eliminations.add_column(ROW_HEADER, justify="right", no_wrap=True)
         for column in statement.columns:
-            eliminations.add_column(column.name, justify="right")
+            eliminations.add_column(column.name, justify="right", no_wrap=True, overflow="fold")
         for line in statement.eliminations:
             eliminations.add_row(*_screen_cells(line))
         parts.append(eliminations)
@@ -284,7 +353,7 @@ def rich_view(statement: Statement) -> Group:
             parts.append(Text(f"  {document.column}: {document.document_id} ({', '.join(document.books)}) {format_yuan_grouped(document.amount_fen)}"))
     for reopening in statement.reopenings:
         parts.append(
-            Text(f"重新开启 reopened: {reopening.book} {reopening.period} by {reopening.actor} at {reopening.recorded_at}: {reopening.reason}", style="yellow")
+            Text(f"重新开启 reopened: {reopening.book} {reopening.period} by {reopening.actor} at {local_time(reopening.recorded_at)}: {reopening.reason}", style="yellow")
         )
     for note in statement.notes:
         parts.append(Text(f"注：{note}", style="dim"))

@@ -1,4 +1,4 @@
-"""The municipal adjustment fund (市级调剂金) and a district's resident-fund gap, Chongqing (seed 004; DOMAIN.md §3.2).
+"""The municipal adjustment fund (市级调剂金) and a district's resident-fund gap, Chongqing (渝办发〔2011〕293号; DOMAIN.md §3.2).
 
 Each district remits to the municipality's adjustment fund so that, year by
 year, its cumulative remittance stays at 8% of the year's fundraising
@@ -8,7 +8,7 @@ surplus, then a grant, then its own finance (六(一); 财社〔2017〕144号 �
 The resident fund's accumulated balance is checked against 25% of the
 year's fundraising and reported as a finding.
 
-Chenzhou's adjustment fund (a plain 5% every year, seed 002) is
+Chenzhou's adjustment fund (a plain 5% every year, 郴政办发〔2016〕37号) is
 ``chenzhou.adjustment_remittance``; ``adjustment.remittance_method`` in the
 policy in force says which one applies.
 """
@@ -34,7 +34,7 @@ class GrantRefusedError(LedgerError):
 
     rule = (
         "no grant to a district that did not remit or missed its targets "
-        "(seed 004 居民办法 六(三) 对未完成目标考核指标和未按规定上解市级调剂金的区县…市级调剂金不予调剂补助)"
+        "(渝办发〔2011〕293号 居民办法 六(三) 对未完成目标考核指标和未按规定上解市级调剂金的区县…市级调剂金不予调剂补助)"
     )
 
 
@@ -50,7 +50,7 @@ def require_remittance_method(ex: Explainer, method: str) -> None:
 
 @reads("fundraising", "remitted_before")
 def remittance(facts: Facts, policy: Policy) -> Computation:
-    """A district's remittance to the municipal adjustment fund this year (seed 004 居民办法 六(四)).
+    """A district's remittance to the municipal adjustment fund this year (渝办发〔2011〕293号 居民办法 六(四)).
 
     Facts: ``fundraising`` (the district's total resident-fund fundraising of
     the year, yuan), ``remitted_before`` (its cumulative remittance so
@@ -116,7 +116,7 @@ def _gap_order(ex: Explainer) -> list[str]:
 
 @reads("gap", "surplus", "grant")
 def gap_cover(facts: Facts, policy: Policy) -> Computation:
-    """How a district's yearly resident-fund gap is met (seed 004 居民办法 六(一); 财社〔2017〕144号 第38条).
+    """How a district's yearly resident-fund gap is met (渝办发〔2011〕293号 居民办法 六(一); 财社〔2017〕144号 第38条).
 
     Facts: ``gap`` (the year's shortfall of income against spending, yuan,
     greater than 0), ``surplus`` (the district's accumulated surplus

@@ -1,11 +1,11 @@
-"""Medical assistance (城乡医疗救助), Chongqing 2012 (seed 003, 渝府发〔2012〕78号; DOMAIN.md §3.4).
+"""Medical assistance (城乡医疗救助), Chongqing 2012 (渝府发〔2012〕78号, 渝府发〔2012〕78号; DOMAIN.md §3.4).
 
-Recipient categories (facts ``category``, seed 003 一): ``dibao`` (1 城乡低保),
+Recipient categories (facts ``category``, 渝府发〔2012〕78号 一): ``dibao`` (1 城乡低保),
 ``sanwu`` (2 城市三无), ``wubao`` (3 农村五保), ``orphan`` (4 城乡孤儿),
 ``youfu`` (5 在乡重点优抚), ``severe_disability`` (6 重度残疾),
 ``special_hardship`` (7 其他特殊困难人员, incl. low-income residents over 60)
 and ``student`` (8 家庭经济困难的在校大学生). Students are aided through the
-school system, not this fund (seed 003 二, closing paragraph), so every rule
+school system, not this fund (渝府发〔2012〕78号 二, closing paragraph), so every rule
 refuses category 8 with ``StudentAidedBySchoolError``.
 
 Every aid is a share of the in-policy out-of-pocket cost left after insurance
@@ -61,13 +61,13 @@ DISEASE_SEPARATOR = "；"
 class StudentAidedBySchoolError(LedgerError):
     """A hardship university student (category 8) was put to the medical assistance fund."""
 
-    rule = "students aided through the school system (seed 003 二 纳入学校资助体系资助)"
+    rule = "students aided through the school system (渝府发〔2012〕78号 二 纳入学校资助体系资助)"
 
 
 class DiseaseNotListedError(LedgerError):
-    """A major-disease claim named a disease outside the list of seed 003 二(三)1."""
+    """A major-disease claim named a disease outside the list of 渝府发〔2012〕78号 二(三)1."""
 
-    rule = "major-disease aid for the listed diseases only (seed 003 二(三)1 22类疾病)"
+    rule = "major-disease aid for the listed diseases only (渝府发〔2012〕78号 二(三)1 22类疾病)"
 
 
 # ---------------------------------------------------------------- shared steps
@@ -85,7 +85,7 @@ def _category(facts: Facts, ex: Explainer) -> str:
             field="facts.category",
         )
     # A step with a value, not a note: the category is an input, not a reason for paying nothing.
-    ex.computation.steps.append(Step("category", f"{category}, {CATEGORY_NAMES[category]}", str(number), f"seed 003 一({number})"))
+    ex.computation.steps.append(Step("category", f"{category}, {CATEGORY_NAMES[category]}", str(number), f"渝府发〔2012〕78号 一({number})"))
     return category
 
 
@@ -129,7 +129,7 @@ def _required_flag(facts: Facts, name: str, why: str) -> bool:
 
 @reads("category", "tier", "individual_contribution", "worker_insured")
 def sponsorship(facts: Facts, policy: Policy) -> Computation:
-    """The assistance fund's sponsorship of a recipient's resident-fund premium (seed 003 二(一)).
+    """The assistance fund's sponsorship of a recipient's resident-fund premium (渝府发〔2012〕78号 二(一)).
 
     Facts: ``category``, ``tier`` (1 or 2), ``individual_contribution`` (the
     person's own share at that tier, yuan) and, optionally,
@@ -147,11 +147,11 @@ def sponsorship(facts: Facts, policy: Policy) -> Computation:
     tier = int(facts.choice("tier", ("1", "2")))
     contribution_fen = facts.money("individual_contribution")
     if facts.flag("worker_insured"):
-        ex.note("not sponsored", "the worker scheme covers the person (属于城镇职工医疗保险覆盖范围的除外)", "seed 003 二(一)")
+        ex.note("not sponsored", "the worker scheme covers the person (属于城镇职工医疗保险覆盖范围的除外)", "渝府发〔2012〕78号 二(一)")
         sponsored_fen = 0
     elif tier == 1 and category in FULL_SPONSORSHIP:
         sponsored_fen = ex.step(
-            "sponsored in full (全额资助)", f"the whole contribution {yuan(contribution_fen)}", contribution_fen, "seed 003 二(一)"
+            "sponsored in full (全额资助)", f"the whole contribution {yuan(contribution_fen)}", contribution_fen, "渝府发〔2012〕78号 二(一)"
         )
     else:
         standard_fen = ex.money(f"assistance.sponsorship.tier_{tier}.amount")
@@ -162,7 +162,7 @@ def sponsorship(facts: Facts, policy: Policy) -> Computation:
         "paid by the recipient (超过资助标准的…由救助对象自付)",
         f"{yuan(contribution_fen)} − {yuan(sponsored_fen)}",
         contribution_fen - sponsored_fen,
-        "seed 003 二(一)",
+        "渝府发〔2012〕78号 二(一)",
     )
     return ex.done({"sponsored": sponsored_fen, "paid_by_recipient": paid_fen})
 
@@ -182,11 +182,11 @@ def _outpatient_group(facts: Facts, ex: Explainer, category: str) -> str | None:
     if category in OUTPATIENT_QUOTA:
         return "quota"
     if category == "dibao":
-        why = "for a 低保 recipient: it decides between the yearly quota and the rate (seed 003 二(二)1)"
+        why = "for a 低保 recipient: it decides between the yearly quota and the rate (渝府发〔2012〕78号 二(二)1)"
         over_80 = _required_flag(facts, "over_80", why)
         long_term_care = _required_flag(facts, "long_term_care", why)
         if over_80 or long_term_care:
-            ex.note("quota group", "低保 aged 80 or more (80岁以上) or needing care outside hospital (需院外维持治疗)", "seed 003 二(二)1")
+            ex.note("quota group", "低保 aged 80 or more (80岁以上) or needing care outside hospital (需院外维持治疗)", "渝府发〔2012〕78号 二(二)1")
             return "quota"
     if category in OUTPATIENT_RATE:
         return "rate"
@@ -195,7 +195,7 @@ def _outpatient_group(facts: Facts, ex: Explainer, category: str) -> str | None:
 
 @reads("category", "out_of_pocket", "over_80", "long_term_care")
 def outpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
-    """Ordinary-disease outpatient aid (seed 003 二(二)1).
+    """Ordinary-disease outpatient aid (渝府发〔2012〕78号 二(二)1).
 
     Facts: ``category``, ``out_of_pocket`` (in-policy out-of-pocket cost after
     insurance, yuan), ``over_80`` and ``long_term_care`` (true/false; required
@@ -212,10 +212,10 @@ def outpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     out_of_pocket_fen = _out_of_pocket(facts)
     group = _outpatient_group(facts, ex, category)
     if group is None:
-        ex.note("no outpatient aid", f"seed 003 二(二)1 names no ordinary outpatient aid for {category}", "seed 003 二(二)1")
+        ex.note("no outpatient aid", f"渝府发〔2012〕78号 二(二)1 names no ordinary outpatient aid for {category}", "渝府发〔2012〕78号 二(二)1")
         return ex.done({"aid": 0})
     if group == "quota":
-        in_full_fen = ex.step("aided in full (全额救助)", f"{yuan(out_of_pocket_fen)} out-of-pocket", out_of_pocket_fen, "seed 003 二(二)1")
+        in_full_fen = ex.step("aided in full (全额救助)", f"{yuan(out_of_pocket_fen)} out-of-pocket", out_of_pocket_fen, "渝府发〔2012〕78号 二(二)1")
         aid_fen = _within_cap(ex, in_full_fen, "assistance.outpatient.quota", used_fen)
         return ex.done({"aid": aid_fen}, {QUOTA_BUCKET: aid_fen})
     at_rate_fen = _at_rate(ex, out_of_pocket_fen, "assistance.outpatient.rate_percent")
@@ -225,7 +225,7 @@ def outpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
 
 @reads("category", "out_of_pocket")
 def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
-    """Ordinary-disease inpatient aid (seed 003 二(二)2).
+    """Ordinary-disease inpatient aid (渝府发〔2012〕78号 二(二)2).
 
     Facts: ``category``, ``out_of_pocket`` (in-policy out-of-pocket cost after
     insurance, yuan). Categories 1–5 get the higher rate, 6–7 the lower, up
@@ -273,7 +273,7 @@ def _listed_disease(ex: Explainer, disease: str) -> str | None:
 
 @reads("category", "disease", "out_of_pocket")
 def major_disease(facts: Facts, policy: Policy, used_fen: int) -> Computation:
-    """Major-disease aid for the 22 listed diseases (seed 003 二(三)1).
+    """Major-disease aid for the 22 listed diseases (渝府发〔2012〕78号 二(三)1).
 
     Facts: ``category``, ``disease`` (one of the list in
     ``assistance.major_disease.diseases``, Chinese name as the seed writes it),
@@ -296,7 +296,7 @@ def major_disease(facts: Facts, policy: Policy, used_fen: int) -> Computation:
             document_id=facts.document_id,
             field="facts.disease",
         )
-    ex.note("listed disease", entry, "seed 003 二(三)1")
+    ex.note("listed disease", entry, "渝府发〔2012〕78号 二(三)1")
     out_of_pocket_fen = _out_of_pocket(facts)
     at_rate_fen = _at_rate(ex, out_of_pocket_fen, f"assistance.major_disease.rate_percent.{_rate_group(category)}")
     aid_fen = _within_cap(ex, at_rate_fen, "assistance.major_disease.cap", used_fen)
@@ -321,7 +321,7 @@ def _large_expense_shortfalls(ex: Explainer, facts: Facts, hospital_level: int, 
 
 @reads("category", "hospital_level", "covered_cost", "out_of_pocket", "disease")
 def large_expense(facts: Facts, policy: Policy, used_fen: int) -> Computation:
-    """Large-expense aid for a costly stay with another disease (seed 003 二(三)2).
+    """Large-expense aid for a costly stay with another disease (渝府发〔2012〕78号 二(三)2).
 
     Facts: ``category``, ``hospital_level`` ("1", "2" or "3"),
     ``covered_cost`` (the stay's in-policy cost, yuan), ``out_of_pocket`` (its
@@ -345,7 +345,7 @@ def large_expense(facts: Facts, policy: Policy, used_fen: int) -> Computation:
         )
     reasons = _large_expense_shortfalls(ex, facts, hospital_level, covered_fen)
     if reasons:
-        ex.note("does not qualify", "; ".join(reasons), "seed 003 二(三)2")
+        ex.note("does not qualify", "; ".join(reasons), "渝府发〔2012〕78号 二(三)2")
         return ex.done({"aid": 0})
     at_rate_fen = _at_rate(ex, out_of_pocket_fen, f"assistance.major_disease.rate_percent.{_rate_group(category)}")
     aid_fen = _within_cap(ex, at_rate_fen, "assistance.large_expense.cap", used_fen)

@@ -1,4 +1,4 @@
-"""Chenzhou's merged resident fund (seed 002, 郴政办发〔2016〕37号; DOMAIN.md §3.5).
+"""Chenzhou's merged resident fund (郴政办发〔2016〕37号, 郴政办发〔2016〕37号; DOMAIN.md §3.5).
 
 The 城镇居民医保 fund and the 新农合 fund of each county become one resident
 fund (城乡居民医保基金) after the county's audit office has audited both; a
@@ -26,7 +26,7 @@ YEARLY_REMITTANCE = "yearly"
 class MergerAuditError(LedgerError):
     """An old fund's balance in the books differs from the audit report's figure."""
 
-    rule = "funds merged at their audited balances (seed 002 四(二) 县市区审计部门要…进行审计)"
+    rule = "funds merged at their audited balances (郴政办发〔2016〕37号 四(二) 县市区审计部门要…进行审计)"
 
 
 @reads("fundraising")
@@ -40,7 +40,7 @@ def adjustment_remittance(facts: Facts, policy: Policy) -> Computation:
     rounded half up. Usage: none.
     Our reading of 四(四)2 (``adjustment.remittance_method`` = "yearly"): the
     county remits this every year, on that year's fundraising alone. A policy
-    with another method (Chongqing's first remittance and top-up, seed 004)
+    with another method (Chongqing's first remittance and top-up, 渝办发〔2011〕293号)
     is refused here, so it cannot be applied by mistake.
     """
     ex = Explainer("chenzhou.adjustment_remittance", facts.values, policy)

@@ -1,12 +1,12 @@
-"""Resident-fund claims, Chongqing (seeds 000 and 004; DOMAIN.md §3.1, §3.2).
+"""Resident-fund claims, Chongqing (渝府发〔2007〕113号 and 渝办发〔2011〕293号; DOMAIN.md §3.1, §3.2).
 
 Inpatient stays are reimbursed at a rate set by the person's funding tier
 and the hospital's level, above a deductible (起付线), within one annual cap
-per person (seed 004 居民办法 四(二)). A stay at a level-3 hospital outside the
+per person (渝办发〔2011〕293号 居民办法 四(二)). A stay at a level-3 hospital outside the
 home district, or any stay outside the city, without the agency's approval
 or filing costs a higher deductible and a lower rate (居民办法 五(一)).
 Tier 2 also pools the outpatient costs of three major diseases, under the
-same cap (seed 000 三(八)). Maternity is a fixed amount, outside the cap.
+same cap (渝府发〔2007〕113号 三(八)). Maternity is a fixed amount, outside the cap.
 
 The caller passes what the fund already paid the person this year under the
 cap as ``used_fen``; the capped rules return their increment under
@@ -36,7 +36,7 @@ PERCENT_WHOLE = Decimal(100)
 class MajorOutpatientTierError(LedgerError):
     """A tier-1 resident claimed a major-disease outpatient cost, which only tier 2 pools."""
 
-    rule = "major outpatient diseases pooled for tier 2 only (seed 000 三(八) 对选择二档筹资水平参保的人员…纳入统筹基金支付)"
+    rule = "major outpatient diseases pooled for tier 2 only (渝府发〔2007〕113号 三(八) 对选择二档筹资水平参保的人员…纳入统筹基金支付)"
 
 
 def _record(ex: Explainer, label: str, formula: str, value: str, source: str) -> None:
@@ -60,7 +60,7 @@ def _within_cap(ex: Explainer, tier: str, amount_fen_before_cap: int, used_fen: 
             "cap reached",
             f"the tier-{tier} annual cap {yuan(cap_fen)} (年累计最高支付限额) limits the reimbursement; "
             f"{yuan(amount_fen_before_cap - paid_fen)} is not paid",
-            "seed 004 居民办法 四(二)",
+            "渝办发〔2011〕293号 居民办法 四(二)",
         )
     return paid_fen
 
@@ -86,16 +86,16 @@ def _unapproved_penalty(ex: Explainer, deductible_fen: int, rate_percent: Decima
         "deductible without approval",
         f"{yuan(deductible_fen)} × (100% + {increase_percent}%), half up to the fen",
         percent_of(deductible_fen, PERCENT_WHOLE + increase_percent),
-        "seed 004 居民办法 五(一)",
+        "渝办发〔2011〕293号 居民办法 五(一)",
     )
     lowered_percent = max(rate_percent - reduction_points, Decimal(0))
-    _record(ex, "rate without approval", f"max({rate_percent}% − {reduction_points} points, 0)", f"{lowered_percent}%", "seed 004 居民办法 五(一)")
+    _record(ex, "rate without approval", f"max({rate_percent}% − {reduction_points} points, 0)", f"{lowered_percent}%", "渝办发〔2011〕293号 居民办法 五(一)")
     return raised_fen, lowered_percent
 
 
 @reads("tier", "hospital_level", "covered_cost", "approved", "minor", "out_of_city", "out_of_district")
 def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
-    """An inpatient stay's reimbursement from the resident fund (seed 004 居民办法 四(二), 五(一)).
+    """An inpatient stay's reimbursement from the resident fund (渝办发〔2011〕293号 居民办法 四(二), 五(一)).
 
     Facts: ``tier`` (1 or 2), ``hospital_level`` ("1" level 1 and below,
     "2", "3"), ``covered_cost`` (in-policy cost of the stay, yuan),
@@ -110,7 +110,7 @@ def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     this year under the cap.
     Amounts (fen): ``reimbursement``, ``out_of_pocket`` (cost − reimbursement).
     Usage: ``resident_annual_cap`` += reimbursement.
-    Minors: seed 000 三(八) wants them paid better than adults of the same
+    Minors: 渝府发〔2007〕113号 三(八) wants them paid better than adults of the same
     tier but gives no figure, so a minor is paid at the adult rate and the
     computation says so.
     """
@@ -123,7 +123,7 @@ def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     deductible_fen = ex.money(f"resident.inpatient.deductible.level_{level}")
     if _needs_approval(facts, level):
         if approved:
-            _record(ex, "approval", "the home district's agency approved or took the filing (报经…同意): no penalty", "approved", "seed 004 居民办法 五(一)")
+            _record(ex, "approval", "the home district's agency approved or took the filing (报经…同意): no penalty", "approved", "渝办发〔2011〕293号 居民办法 五(一)")
         else:
             deductible_fen, rate_percent = _unapproved_penalty(ex, deductible_fen, rate_percent)
     if facts.flag("minor"):
@@ -132,7 +132,7 @@ def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
             "minor",
             "未成年人的保障待遇要高于按同档次参保的成年人, but the seed sets no figure (由市劳动保障局…研究具体办法)",
             "adult rate",
-            "seed 000 三(八)",
+            "渝府发〔2007〕113号 三(八)",
         )
     before_cap_fen = _above_deductible(ex, cost_fen, deductible_fen, rate_percent)
     paid_fen = _within_cap(ex, tier, before_cap_fen, used_fen)
@@ -142,20 +142,20 @@ def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
 
 @reads("prenatal", "delivery", "planned_birth")
 def maternity(facts: Facts, policy: Policy) -> Computation:
-    """The fixed maternity amounts for a planned birth (seed 000 三(八)).
+    """The fixed maternity amounts for a planned birth (渝府发〔2007〕113号 三(八)).
 
     Facts: ``prenatal`` (prenatal checks, true/false), ``delivery``
     (the birth, true/false), ``planned_birth`` (符合计划生育规定, default true:
     the agency checked it before paying).
     Amounts (fen): ``benefit`` = 100.00 if prenatal + 400.00 if delivery.
     Usage: none. Our reading: these 定额补助 are not payments under the annual
-    cap (年累计最高支付限额, seed 004 居民办法 四(二), which caps reimbursement).
+    cap (年累计最高支付限额, 渝办发〔2011〕293号 居民办法 四(二), which caps reimbursement).
     """
     ex = Explainer("claims.maternity", facts.values, policy)
     prenatal = facts.flag("prenatal")
     delivery = facts.flag("delivery")
     if not facts.flag("planned_birth", default=True):
-        ex.note("not a planned birth", "the fixed amounts are for 符合计划生育规定的孕产妇 only", "seed 000 三(八)")
+        ex.note("not a planned birth", "the fixed amounts are for 符合计划生育规定的孕产妇 only", "渝府发〔2007〕113号 三(八)")
         return ex.done({"benefit": 0})
     benefit_fen = 0
     if prenatal:
@@ -164,13 +164,13 @@ def maternity(facts: Facts, policy: Policy) -> Computation:
         benefit_fen += ex.step("delivery (分娩)", "fixed amount", ex.money("resident.maternity.delivery"))
     if not (prenatal or delivery):
         ex.note("nothing claimed", "neither facts.prenatal nor facts.delivery is true")
-    _record(ex, "annual cap", "fixed amounts are not reimbursement under 年累计最高支付限额 (our reading)", "not counted", "seed 004 居民办法 四(二)")
+    _record(ex, "annual cap", "fixed amounts are not reimbursement under 年累计最高支付限额 (our reading)", "not counted", "渝办发〔2011〕293号 居民办法 四(二)")
     return ex.done({"benefit": benefit_fen})
 
 
 @reads("tier", "disease", "covered_cost")
 def major_outpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
-    """A tier-2 resident's outpatient cost for one of the three pooled major diseases (seed 000 三(八)).
+    """A tier-2 resident's outpatient cost for one of the three pooled major diseases (渝府发〔2007〕113号 三(八)).
 
     Facts: ``tier`` (must be the policy's ``resident.major_outpatient.tier``,
     2; tier 1 is refused with ``MajorOutpatientTierError``), ``disease``
@@ -196,7 +196,7 @@ def major_outpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation
     diseases = [d.strip() for d in ex.text("resident.major_outpatient.diseases").split(",") if d.strip()]
     disease = facts.choice("disease", diseases)
     cost_fen = facts.money("covered_cost", allow_zero=False)
-    _record(ex, "disease", "one of the 3种重大疾病", disease, "seed 000 三(八)")
+    _record(ex, "disease", "one of the 3种重大疾病", disease, "渝府发〔2007〕113号 三(八)")
     rate_percent = ex.percent("resident.major_outpatient.rate_percent")
     deductible_fen = ex.money("resident.major_outpatient.deductible")
     before_cap_fen = _above_deductible(ex, cost_fen, deductible_fen, rate_percent)

@@ -1,9 +1,9 @@
 """Funding floors and contribution windows of the resident fund, for any region.
 
 The rules read only parameters that several seeds share, so the same function
-serves Chenzhou (seed 002: at least 570 元 a person in 2017, of which the
+serves Chenzhou (郴政办发〔2016〕37号: at least 570 元 a person in 2017, of which the
 individual at least 150; contributions for a year paid from 1 August to
-31 December of the year before) and Jiangsu (seed 001: at least 150 元 a
+31 December of the year before) and Jiangsu (苏政发2007年《关于建立城镇居民基本医疗保险制度的意见》: at least 150 元 a
 person; no window). A policy that lacks an optional parameter skips that
 check, and the computation says so.
 """

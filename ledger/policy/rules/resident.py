@@ -1,4 +1,4 @@
-"""The resident fund's funding rules, Chongqing pilot (seed 000, DOMAIN.md §3.1).
+"""The resident fund's funding rules, Chongqing pilot (渝府发〔2007〕113号, DOMAIN.md §3.1).
 
 Person categories: ``urban`` (城镇居民), ``urban_hardship_adult`` and
 ``urban_hardship_child`` (困难群体: 低保, 重度残疾, 低收入老年人; students and
@@ -23,7 +23,7 @@ HARDSHIP_BUCKET = "hardship_account"
 class TierLockedError(LedgerError):
     """A household tried to change its funding tier within the lock period."""
 
-    rule = "tier locked for two years (seed 000 三(六) 两年之内不得变更)"
+    rule = "tier locked for two years (渝府发〔2007〕113号 三(六) 两年之内不得变更)"
 
 
 def _subsidy_per_person(ex: Explainer, category: str) -> tuple[int, int]:
@@ -80,7 +80,7 @@ def contribution(facts: Facts, policy: Policy) -> Computation:
     """A household's individual contributions: tier amount − subsidy, per person.
 
     Facts: ``tier`` (1 or 2) and persons per category, as in ``subsidy_split``
-    (all members of a household choose the same tier, seed 000 三(六)).
+    (all members of a household choose the same tier, 渝府发〔2007〕113号 三(六)).
     Amounts: ``individual`` (what the household pays) and ``held`` (the
     hardship extra subsidy held for its tier-1 hardship members, 记账).
     A subsidy above the tier amount leaves an individual share of zero.

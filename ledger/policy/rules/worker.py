@@ -1,4 +1,4 @@
-"""The worker fund's yearly settlement with a district, Chongqing municipal pooling (seed 004 职工办法; DOMAIN.md §3.3).
+"""The worker fund's yearly settlement with a district, Chongqing municipal pooling (渝办发〔2011〕293号 职工办法; DOMAIN.md §3.3).
 
 Under municipal pooling every district's worker contributions go up to the
 municipal fiscal account (职工办法 二(一)6), and the municipality sets each
@@ -39,7 +39,7 @@ def _collection(ex: Explainer, target_fen: int, collected_fen: int, surplus_fen:
         "collection threshold",
         f"{yuan(target_fen)} target × {threshold_percent}%, half up to the fen",
         percent_of(target_fen, threshold_percent),
-        "seed 004 职工办法 二(四)2",
+        "渝办发〔2011〕293号 职工办法 二(四)2",
     )
     if collected_fen >= threshold_fen:
         retained_percent = ex.percent("worker.collection.retained_percent")
@@ -48,26 +48,26 @@ def _collection(ex: Explainer, target_fen: int, collected_fen: int, surplus_fen:
             "collection retained by the district (超收留存)",
             f"({yuan(collected_fen)} − {yuan(threshold_fen)}) × {retained_percent}%, half up to the fen",
             percent_of(above_fen, retained_percent),
-            "seed 004 职工办法 二(四)2",
+            "渝办发〔2011〕293号 职工办法 二(四)2",
         )
         return retained_fen, 0, 0
     shortfall_fen = ex.step("collection shortfall (低于95%的差额)", f"{yuan(threshold_fen)} − {yuan(collected_fen)}", threshold_fen - collected_fen)
     from_surplus_fen, from_government_fen = _surplus_then_government(
-        ex, "shortfall", "区县政府予以弥补", shortfall_fen, surplus_fen, "seed 004 职工办法 二(四)2"
+        ex, "shortfall", "区县政府予以弥补", shortfall_fen, surplus_fen, "渝办发〔2011〕293号 职工办法 二(四)2"
     )
     return 0, from_surplus_fen, from_government_fen
 
 
 def _underspend(ex: Explainer, saved_fen: int, met_targets: bool) -> int:
     if not met_targets and ex.flag("worker.spending.underspend_retention_requires_targets_met"):
-        ex.note("under-spend not retained", "the district did not meet its targets (完成目标考核任务后 only)", "seed 004 职工办法 二(五)")
+        ex.note("under-spend not retained", "the district did not meet its targets (完成目标考核任务后 only)", "渝办发〔2011〕293号 职工办法 二(五)")
         return 0
     retained_percent = ex.percent("worker.spending.underspend_retained_percent")
     return ex.step(
         "under-spend retained by the district (节支部分)",
         f"{yuan(saved_fen)} × {retained_percent}%, half up to the fen",
         percent_of(saved_fen, retained_percent),
-        "seed 004 职工办法 二(五)",
+        "渝办发〔2011〕293号 职工办法 二(五)",
     )
 
 
@@ -78,11 +78,11 @@ def _overspend(ex: Explainer, district_class: str, overspend_fen: int, surplus_f
         "overspend borne by the municipality (市级承担)",
         f"{yuan(overspend_fen)} × {municipal_percent}%, half up to the fen",
         percent_of(overspend_fen, municipal_percent),
-        "seed 004 职工办法 二(五)",
+        "渝办发〔2011〕293号 职工办法 二(五)",
     )
     district_fen = ex.step("overspend borne by the district", f"{yuan(overspend_fen)} − {yuan(municipal_fen)}", overspend_fen - municipal_fen)
     from_surplus_fen, from_government_fen = _surplus_then_government(
-        ex, "district's share", "区县政府负担", district_fen, surplus_fen, "seed 004 职工办法 二(五)"
+        ex, "district's share", "区县政府负担", district_fen, surplus_fen, "渝办发〔2011〕293号 职工办法 二(五)"
     )
     return municipal_fen, district_fen, from_surplus_fen, from_government_fen
 
@@ -108,7 +108,7 @@ def _surplus_then_government(
 
 @reads("district_class", "collection_target", "collected", "spending_target", "spent", "pooled_surplus", "met_targets")
 def settlement(facts: Facts, policy: Policy) -> Computation:
-    """A district's year-end worker-fund settlement against its targets (seed 004 职工办法 二(四)2, 二(五)).
+    """A district's year-end worker-fund settlement against its targets (渝办发〔2011〕293号 职工办法 二(四)2, 二(五)).
 
     Facts: ``district_class`` (``main_urban`` 主城区, ``regional_centre``
     区域中心城市, ``other`` 其他区县), ``collection_target``, ``collected``,
