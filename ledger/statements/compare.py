@@ -148,7 +148,8 @@ def amount_fen(text: str, unit: str = YUAN) -> int:
         raise MoneyFormatError(f"{text!r} {UNIT_NAMES[unit]} is finer than a fen: at most {most} decimals in {UNIT_NAMES[unit]}")
     if unit == WAN:
         decimals = decimals.ljust(6, "0")
-        whole, decimals = whole + decimals[:4], decimals[4:]
+        # 0.000001 万元 is 0.01 元: the shifted whole part keeps no leading zeros, as the grammar asks.
+        whole, decimals = (whole + decimals[:4]).lstrip("0") or "0", decimals[4:]
     fen = parse_yuan(f"{whole}.{decimals or '0'}")
     return -fen if sign else fen
 
