@@ -23,6 +23,7 @@ from ledger.accounts import CHART, SCHEMES
 from ledger.aggregates.book import BookKey, book_id
 from ledger.application import DUPLICATE, POSTED, REJECTED
 from ledger.documents import Document
+from ledger.dates import DateFormatError, parse_date
 from ledger.errors import LedgerError
 from ledger.agency_time import local_time
 from ledger.money import format_yuan, format_yuan_grouped
@@ -404,9 +405,9 @@ def _dated_rows(
 ) -> list[queries.BalanceRow]:
     """Balances from the dated projection (``proj_lines``): as of the end of a date, as known on a recorded time."""
     try:
-        through = date.fromisoformat(as_of) if as_of else date.max
-    except ValueError as error:
-        err.print(f"[red]--as-of takes YYYY-MM-DD: {error}[/red]")
+        through = parse_date(as_of) if as_of else date.max
+    except DateFormatError as error:
+        err.print(f"[red]--as-of: {escape(str(error))}[/red]")
         raise typer.Exit(2) from None
     _check_known_on(ledger, book_ids, known_on)
     rows = queries.balances_as_of(ledger.engine, book_ids, through, known_on)
@@ -831,7 +832,7 @@ def policy_show(
 
     chosen = _report_format(report_format, as_json=as_json)
     try:
-        policy = load_policy(region, date.fromisoformat(on))
+        policy = load_policy(region, parse_date(on))
     except (LedgerError, ValueError) as error:
         err.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(1) from None
@@ -1066,10 +1067,10 @@ def _report_format(chosen: str | None, allowed: tuple[str, ...] = REPORT_FORMATS
 def _window(year: int, since: str | None, through: str | None) -> tuple[date, date]:
     """The window of dates within the fiscal year: the whole year unless --from/--through narrow it."""
     try:
-        first = date.fromisoformat(since) if since else date(year, 1, 1)
-        last = date.fromisoformat(through) if through else date(year, 12, 31)
-    except ValueError as error:
-        err.print(f"[red]--from and --through take dates as YYYY-MM-DD: {error}[/red]")
+        first = parse_date(since) if since else date(year, 1, 1)
+        last = parse_date(through) if through else date(year, 12, 31)
+    except DateFormatError as error:
+        err.print(f"[red]--from / --through: {escape(str(error))}[/red]")
         raise typer.Exit(2) from None
     if first.year != year or last.year != year or first > last:
         err.print(f"[red]--from {first} and --through {last} must fall in fiscal year {year}, in that order[/red]")
@@ -1460,9 +1461,9 @@ def _statement_subject(
 
     _check_scheme(scheme)
     try:
-        as_of_date = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        err.print(f"[red]--as-of takes a date written YYYY-MM-DD, not {escape(repr(as_of))}[/red]")
+        as_of_date = parse_date(as_of) if as_of else None
+    except DateFormatError as error:
+        err.print(f"[red]--as-of: {escape(str(error))}[/red]")
         raise typer.Exit(2) from None
     return Scope(region, scheme, consolidated, with_adjustment), Period(year, month, as_of_date)
 

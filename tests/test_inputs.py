@@ -250,6 +250,33 @@ def test_a_fact_date_and_a_statement_date_are_read_the_same_way():
     assert "not a day of the calendar: 2013-02 has 28 days" in str(errors[0])
 
 
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["balance", "500101", "resident", "2015", "--as-of", "{date}"],
+        ["trace", "--region", "500101", "--scheme", "resident", "--year", "2015", "--account", "1002", "--from", "{date}"],
+        ["statement", "show", "--form", "02", "--region", "500101", "--scheme", "resident", "--year", "2015", "--as-of", "{date}"],
+        ["policy", "show", "500101", "{date}"],
+    ],
+    ids=["balance --as-of", "trace --from", "statement --as-of", "policy show"],
+)
+@pytest.mark.parametrize(
+    "written,says",
+    [("2015-02-30", "not a day of the calendar: 2015-02 has 28 days"), ("20150310", "not a date written YYYY-MM-DD")],
+)
+def test_a_date_given_on_the_command_line_is_read_as_documents_read_it(tmp_path, command, written, says):
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    first = tmp_path / "first.jsonl"
+    first.write_text(jsonl(contribution("C-1", date="2015-03-10")) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["post", str(first), "--db", url]).exit_code == 0
+    database = [] if command[0] == "policy" else ["--db", url]
+    result = runner.invoke(app, [part.replace("{date}", written) for part in command] + database)
+    assert result.exit_code != 0
+    assert says in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
 # ---------------------------------------------------------------- encodings
 
 GBK_EXAMPLE = f"{HEADER}\nG-1,contribution,2015-03-10,500101,resident,1,100,街道\n"
