@@ -11,16 +11,40 @@ subscriptions, tracking — is the library's, untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
 from ledger import registry, seals  # noqa: F401  (seals registers its table with the registry's)
+
+
+# Any fixed 64-bit number, the same in every process: the key of the lock taken while creating the schema.
+SCHEMA_LOCK_KEY = 0x6C65_6467_6572_0001
+
+
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[None]:
+    """Hold PostgreSQL's transaction-scoped advisory lock while the tables are created.
+
+    ``CREATE TABLE`` after a check that the table is missing is not atomic:
+    two processes starting at once on an empty database both see it missing
+    and the second fails with ``UniqueViolation`` on the catalogue. Under the
+    lock the second waits, then finds the tables made. The lock ends with
+    the transaction (or the connection, if the process dies). SQLite
+    serialises writers itself, so nothing is taken there.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.begin() as connection:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        yield
 
 
 class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
@@ -45,8 +69,10 @@ class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
 
 
     def create_table(self) -> None:
-        super().create_table()
-        registry.metadata.create_all(self.datastore.engine)
+        """The events table and the registry's tables, created safely by any number of processes at once."""
+        with schema_lock(self.datastore.engine):
+            super().create_table()
+            registry.metadata.create_all(self.datastore.engine)
 
 
 class LedgerFactory(SQLAlchemyFactory):
