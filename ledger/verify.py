@@ -23,7 +23,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import MetaData, Table, distinct, func, inspect, select, tuple_
+from sqlalchemy import MetaData, distinct, func, inspect, select, tuple_
 
 from ledger.accounts import FISCAL_ACCOUNT
 from ledger import registry, seals
@@ -390,7 +390,8 @@ def stored_snapshots(ledger) -> dict[str, list[tuple[int, dict[str, Any]]]]:  # 
     table_name = f"{ledger.app.name.lower()}_snapshots"
     if not inspect(ledger.engine).has_table(table_name):
         return {}
-    table = Table(table_name, MetaData(), autoload_with=ledger.engine)
+    # The snapshot table has the event table's columns (without the notification id): read it with their types.
+    table = ledger.app.recorder.events_record_cls.__table__.to_metadata(MetaData(), name=table_name)
     found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     last: tuple[Any, int] | None = None
     with ledger.engine.connect() as connection:
