@@ -11,14 +11,15 @@ subscriptions, tracking — is the library's, untouched.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import Engine, insert, text
+from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ledger import registry, seals  # noqa: F401  (seals registers its table with the registry's)
@@ -28,23 +29,34 @@ from ledger import registry, seals  # noqa: F401  (seals registers its table wit
 SCHEMA_LOCK_KEY = 0x6C65_6467_6572_0001
 
 
-@contextmanager
-def schema_lock(engine: Engine) -> Iterator[None]:
-    """Hold PostgreSQL's transaction-scoped advisory lock while the tables are created.
+SCHEMA_ATTEMPTS = 5
+
+
+def create_schema(engine: Engine, create: Callable[[], None]) -> None:
+    """Run ``create`` (tables made if missing) safely with any number of processes starting at once.
 
     ``CREATE TABLE`` after a check that the table is missing is not atomic:
     two processes starting at once on an empty database both see it missing
-    and the second fails with ``UniqueViolation`` on the catalogue. Under the
-    lock the second waits, then finds the tables made. The lock ends with
-    the transaction (or the connection, if the process dies). SQLite
-    serialises writers itself, so nothing is taken there.
+    and the second fails (``UniqueViolation`` on PostgreSQL's catalogue,
+    "table already exists" on SQLite). On PostgreSQL ``create`` runs under a
+    transaction-scoped advisory lock, so the second waits and then finds
+    the tables made; the lock ends with the transaction, or the connection
+    if the process dies. SQLite has no such lock across connections, so
+    there ``create`` is tried again after such a failure, when the check
+    finds what the other process made.
     """
-    if engine.dialect.name != "postgresql":
-        yield
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            create()
         return
-    with engine.begin() as connection:
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-        yield
+    for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+        try:
+            create()
+            return
+        except (OperationalError, SQLAlchemyIntegrityError):
+            if attempt == SCHEMA_ATTEMPTS:
+                raise
 
 
 class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
@@ -70,9 +82,11 @@ class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
 
     def create_table(self) -> None:
         """The events table and the registry's tables, created safely by any number of processes at once."""
-        with schema_lock(self.datastore.engine):
-            super().create_table()
+        def create() -> None:
+            super(LedgerApplicationRecorder, self).create_table()
             registry.metadata.create_all(self.datastore.engine)
+
+        create_schema(self.datastore.engine, create)
 
 
 class LedgerFactory(SQLAlchemyFactory):

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ledger.accounts import FISCAL_ACCOUNT
 from ledger.aggregates.book import Book
 from ledger.application import LedgerApp
-from ledger.persistence import schema_lock
+from ledger.persistence import create_schema
 from ledger.postings import postings_from_rows
 from ledger.projections import tables
 from ledger.regions import municipality_of
@@ -77,9 +77,8 @@ class Projector:
         self._plain_json = mapper.cipher is None and mapper.compressor is None
 
     def create_tables(self) -> None:
-        """Create the projection tables (safe with many processes at once, see ``persistence.schema_lock``)."""
-        with schema_lock(self.engine):
-            self._create_tables()
+        """Create the projection tables (safe with many processes at once, see ``persistence.create_schema``)."""
+        create_schema(self.engine, self._create_tables)
 
     def _create_tables(self) -> None:
         if not self._schema_is_current():
