@@ -272,12 +272,15 @@ def test_verify_and_rebuild_agree_on_the_demo_counts_with_policy_engine_state(tm
 
 @pytest.mark.parametrize("round_number", [1, 2])
 def test_eight_posts_started_at_once_on_an_empty_store_all_succeed(store_url, tmp_path, round_number):
-    """The race on creating the tables is a matter of timing (without the schema lock about one run in three failed): two rounds."""
+    """The race on creating the tables is a matter of timing (without the schema lock about one run in three failed): two rounds.
+
+    Each process posts into its own book (years 2017–2024), so they race on creating the tables, not on a book.
+    """
     commands = []
     for number in range(8):
         path = tmp_path / f"part-{number}.jsonl"
         path.write_text(
-            f'{{"id": "P-{number}", "type": "contribution", "date": "2024-03-01", "region": "500101", '
+            f'{{"id": "P-{number}", "type": "contribution", "date": "{2017 + number}-03-01", "region": "500101", '
             f'"scheme": "worker", "into": "1003", "amount": "{number + 1}.00"}}\n'
         )
         commands.append([sys.executable, "-m", "ledger.cli", "post", str(path), "--db", store_url, "-q"])
@@ -286,6 +289,8 @@ def test_eight_posts_started_at_once_on_an_empty_store_all_succeed(store_url, tm
     results = [(w.wait(timeout=300), w.stderr.read()) for w in writers]
     assert [code for code, _ in results] == [0] * 8, [text[-2000:] for _, text in results]
     with Ledger(store_url) as ledger:
-        # By hand: 1.00 + 2.00 + … + 8.00 = 36.00 in 1003.
-        assert ledger.app.book(BOOK).balance_fen("1003") == 3600
+        # By hand: the book of 2017 + n holds (n + 1).00 in 1003.
+        assert [ledger.app.book(BookKey(WANZHOU, "worker", 2017 + n)).balance_fen("1003") for n in range(8)] == [
+            100, 200, 300, 400, 500, 600, 700, 800
+        ]
         assert verify(ledger).agrees
