@@ -42,10 +42,9 @@ from ledger.errors import (
 from ledger.accounts import CHART, FISCAL_ACCOUNT, FUND_BALANCE, AccountClass
 from ledger.money import format_yuan
 from ledger.policy.engine import evaluate
-from ledger.postings import Posting, postings_from_rows, split_key
+from ledger.postings import Posting, check_reversal_date, postings_from_rows, split_key
 
 BATCH_SIZE_DOCUMENTS = 1000
-SNAPSHOT_INTERVAL_EVENTS = 1000
 SAVE_RETRIES = 3
 
 POSTED, DUPLICATE, REJECTED = "posted", "duplicate", "rejected"
@@ -121,8 +120,16 @@ class _BatchState:
 
 
 class LedgerApp(Application[UUID]):
+    """The application: books are always loaded by replaying their own events.
+
+    No snapshots are kept: a snapshot is a copy of a book's state that
+    nothing in the store can prove without replaying the events it
+    summarises, and posting checks every rule against the state it loads
+    (docs/design.md, "Snapshots"). Within a process the library's aggregate
+    cache, fast-forwarded from the store, serves repeated loads.
+    """
+
     name = "ledger"
-    snapshotting_intervals = {Book: SNAPSHOT_INTERVAL_EVENTS}
     env = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
 
     # Called with the recordings of every saved batch; the store brings the projections up to date.
@@ -145,8 +152,8 @@ class LedgerApp(Application[UUID]):
 
         The library's ``save`` checks every object against runtime protocols
         (about 30 µs each); the ledger saves only its own aggregates, so it
-        collects their events directly and then records, snapshots and
-        notifies exactly as the library does. The registry rows join the
+        collects their events directly and then records and notifies
+        exactly as the library does. The registry rows join the
         recorder's transaction, so events and registry commit together.
         """
         processing_event: ProcessingEvent = ProcessingEvent()
@@ -158,27 +165,8 @@ class LedgerApp(Application[UUID]):
             registry.write(session, documents, reversals)
             if seal_rows:
                 session.execute(seals.seals.insert(), list(seal_rows))
-        self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
-
-    def _take_snapshots(self, processing_event: Any) -> None:
-        """Snapshot a book from the copy in memory once its version passes a multiple of the interval.
-
-        The library would rebuild the aggregate from the store to snapshot it
-        at the exact version; the book just saved is already in memory, so its
-        snapshot is taken as it stands, at most one per book per save.
-        """
-        if not self.snapshots:
-            return
-        snapshotted: set[UUID] = set()
-        for event in processing_event.events:
-            aggregate = processing_event.aggregates.get(event.originator_id)
-            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
-            if interval and event.originator_version % interval == 0 and event.originator_id not in snapshotted:
-                snapshotted.add(event.originator_id)
-                snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
-                self.snapshots.put([snapshot_class.take(aggregate)])
 
     # ------------------------------------------------------------ posting
 
@@ -407,6 +395,9 @@ class LedgerApp(Application[UUID]):
                     f"{book.year + 1} with a refund or recovery of an earlier year (original_year {book.year})",
                     field="reverses",
                 )
+            errors = check_reversal_date(reverses, date.fromisoformat(event.effective_date), document.date)
+            if errors:
+                raise errors[0]
             mirrored = tuple(p.mirrored() for p in postings_from_rows(event.postings))
             entries.append(Entry(book.key, Book.DocumentReversed, mirrored, extra={"reverses": reverses}))
         return original, entries
@@ -497,7 +488,7 @@ class LedgerApp(Application[UUID]):
             return registry.lookup(session, document_ids)
 
     def book(self, key: BookKey) -> Book:
-        """Replay one book from its events (and snapshot): the auditor's independent figure."""
+        """Replay one book from its events: the auditor's independent figure."""
         return self.repository.get(book_id(key))
 
 

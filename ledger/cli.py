@@ -589,11 +589,35 @@ def fiscal(
 
 
 @app.command()
-def rebuild(db: DbOption = None) -> None:
-    """Drop the projections and replay them from the events."""
+def rebuild(
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild even over a broken hash chain (an auditor who knows why).")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Prove every book's hash chain, then drop the projections and replay them from the events.
+
+    Over a broken chain the projections are left as they are and the exit is 1, unless --force.
+    """
+    from ledger.verify import chain_breaks
+
     with open_ledger(db) as ledger:
+        breaks = chain_breaks(ledger.app)
+        for finding in breaks:
+            (err if force else out).print(f"[red]{escape(finding.book)}: {escape(finding.message)}[/red]")
+        if breaks and not force:
+            out.print(
+                f"[red]refused: {len(breaks)} book(s) with a broken hash chain; the projections were left as they were "
+                "(`ledger rebuild --force` builds them anyway)[/red]"
+            )
+            raise typer.Exit(1)
         applied = ledger.projector.rebuild()
-    out.print(f"rebuilt the projections from {applied} events")
+        books = queries.list_books(ledger.engine)
+    book_events = sum(book.events for book in books)
+    out.print(
+        f"rebuilt the projections of {len(books)} books ({book_events} book events; {applied} events in the log, "
+        f"{applied - book_events} of them policy-engine state)"
+    )
 
 
 @app.command()
@@ -629,7 +653,9 @@ def verify(
             "agrees": report.agrees,
             "books": report.books,
             "events": report.events,
+            "log_events": report.log_events,
             "seals": report.seals,
+            "snapshots": report.snapshots,
             "findings": findings,
         }
         _write_report(None, chosen, payload, None, None)
@@ -640,8 +666,9 @@ def verify(
             out.print(f"[red]{escape(finding.book)}: {escape(finding.message)}[/red]")
         verdict = "[green]agree[/green]" if report.agrees else "[red]DISAGREE[/red]"
         out.print(
-            f"replayed {report.books} books ({report.events} events), proved their hash chains and vouchers, "
-            f"checked {report.seals} seals: events, seals and projections {verdict}"
+            f"replayed {report.books} books ({report.events} book events; {report.log_events} events in the log, "
+            f"{report.log_events - report.events} of them policy-engine state), proved their hash chains, vouchers "
+            f"and every rule of the books, checked {report.seals} seals: events, seals and projections {verdict}"
         )
     if not report.agrees:
         raise typer.Exit(1)
@@ -1020,7 +1047,7 @@ def demo(
         report = run_verify(ledger)
     verdict = "[green]agree[/green]" if report.agrees else "[red]DISAGREE[/red]"
     out.print(
-        f"ledger verify: replayed {report.books} books ({report.events} events), proved their hash chains "
+        f"ledger verify: replayed {report.books} books ({report.events} book events), proved their hash chains "
         f"and vouchers, checked {report.seals} seals; events, seals and projections {verdict}"
     )
     if rejected or not report.agrees:

@@ -78,10 +78,22 @@ class AccountOverdrawnError(LedgerError):
     rule = "bank accounts never below zero"
 
 
+class BookLimitError(LedgerError):
+    """A book's debit turnover would pass its documented limit (``postings.MAXIMUM_BOOK_TURNOVER_FEN``)."""
+
+    rule = "book totals within their limit"
+
+
 class AccountFlowError(LedgerError):
     """Money moved through the fund's bank accounts against 收支两条线."""
 
     rule = "account flow (财社〔2017〕144号 第39–42条)"
+
+
+class SelfEntryError(LedgerError):
+    """One entry debits and credits the same account and tier: it moves nothing but turnover."""
+
+    rule = "no entry to and from the same account"
 
 
 class PeriodClosedError(LedgerError):
@@ -112,6 +124,12 @@ class ReversalError(LedgerError):
     """A reversal pointed at a missing document, or at one already reversed."""
 
     rule = "a document can be reversed once"
+
+
+class ReversalDateError(ReversalError):
+    """A reversal was dated before the document it reverses."""
+
+    rule = "a reversal is dated on or after what it reverses"
 
 
 class BookNotFoundError(LedgerError):

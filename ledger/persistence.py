@@ -11,16 +11,52 @@ subscriptions, tracking — is the library's, untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert, text
+from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ledger import registry, seals  # noqa: F401  (seals registers its table with the registry's)
+
+
+# Any fixed 64-bit number, the same in every process: the key of the lock taken while creating the schema.
+SCHEMA_LOCK_KEY = 0x6C65_6467_6572_0001
+
+
+SCHEMA_ATTEMPTS = 5
+
+
+def create_schema(engine: Engine, create: Callable[[], None]) -> None:
+    """Run ``create`` (tables made if missing) safely with any number of processes starting at once.
+
+    ``CREATE TABLE`` after a check that the table is missing is not atomic:
+    two processes starting at once on an empty database both see it missing
+    and the second fails (``UniqueViolation`` on PostgreSQL's catalogue,
+    "table already exists" on SQLite). On PostgreSQL ``create`` runs under a
+    transaction-scoped advisory lock, so the second waits and then finds
+    the tables made; the lock ends with the transaction, or the connection
+    if the process dies. SQLite has no such lock across connections, so
+    there ``create`` is tried again after such a failure, when the check
+    finds what the other process made.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            create()
+        return
+    for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+        try:
+            create()
+            return
+        except (OperationalError, SQLAlchemyIntegrityError):
+            if attempt == SCHEMA_ATTEMPTS:
+                raise
 
 
 class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
@@ -45,8 +81,12 @@ class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
 
 
     def create_table(self) -> None:
-        super().create_table()
-        registry.metadata.create_all(self.datastore.engine)
+        """The events table and the registry's tables, created safely by any number of processes at once."""
+        def create() -> None:
+            super(LedgerApplicationRecorder, self).create_table()
+            registry.metadata.create_all(self.datastore.engine)
+
+        create_schema(self.datastore.engine, create)
 
 
 class LedgerFactory(SQLAlchemyFactory):

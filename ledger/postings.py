@@ -9,6 +9,7 @@ document's every problem can be reported in one run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import NamedTuple
 
 from ledger.accounts import (
@@ -26,8 +27,11 @@ from ledger.accounts import (
 from ledger.errors import (
     AccountFlowError,
     AccountOverdrawnError,
+    BookLimitError,
     LedgerError,
     NonPositiveAmountError,
+    ReversalDateError,
+    SelfEntryError,
     TierError,
     UnbalancedEntryError,
     UnknownAccountError,
@@ -132,24 +136,109 @@ def check_balanced(postings: Sequence[Posting]) -> list[LedgerError]:
     return []
 
 
-def check_overdraft(balances: Mapping[BalanceKey, int], postings: Sequence[Posting]) -> list[LedgerError]:
-    """No bank account (1001–1005) may end below zero after the postings."""
-    movement: dict[AccountCode, int] = {}
+def check_overdraft(
+    balances: Mapping[BalanceKey, int],
+    bank_days: Mapping[BalanceKey, Mapping[str, int]],
+    effective_date: date,
+    postings: Sequence[Posting],
+) -> list[LedgerError]:
+    """No bank account (1001–1005) may be below zero at the end of the document's day or of any later day.
+
+    ``balances`` are the book's balances in fen (every date), ``bank_days``
+    each bank account's net movement in fen per ISO date (``YYYY-MM-DD``).
+    A back-dated document is judged against every later day already posted,
+    so the rule holds at every effective date, not only in posting order.
+    Movements of one day net, as on a bank's daily statement: the balance
+    judged is the one at the end of each day, whatever order that day's
+    documents were posted in. Each refusal names the account, the first
+    date it would fall below zero and the shortfall in yuan (the deepest
+    deficit the document would cause).
+    Raises nothing; returns ``AccountOverdrawnError`` values.
+    """
+    movement: dict[BalanceKey, int] = {}
     for posting in postings:
         if posting.account in BANK_ACCOUNTS:
-            movement[posting.account] = movement.get(posting.account, 0) + posting.amount_fen
+            movement[posting.key] = movement.get(posting.key, 0) + posting.amount_fen
+    day = effective_date.isoformat()
     errors: list[LedgerError] = []
-    for account, change_fen in sorted(movement.items()):
-        after_fen = balances.get(balance_key(account, NO_TIER), 0) + change_fen
-        if after_fen < 0:
-            errors.append(
-                AccountOverdrawnError(
-                    f"{account} {CHART[account].name} would fall to {format_yuan(after_fen)}: "
-                    f"too little by {format_yuan(-after_fen)}",
-                    field="amount",
-                )
-            )
+    for key, change_fen in sorted(movement.items()):
+        if change_fen >= 0:
+            continue
+        days = bank_days.get(key, {})
+        later = sorted((d, fen) for d, fen in days.items() if d > day)
+        running_fen = balances.get(key, 0) - sum(fen for _, fen in later) + change_fen
+        first: tuple[str, int] | None = (day, running_fen) if running_fen < 0 else None
+        lowest = (day, running_fen)
+        for later_day, fen in later:
+            running_fen += fen
+            if running_fen < 0 and first is None:
+                first = (later_day, running_fen)
+            if running_fen < lowest[1]:
+                lowest = (later_day, running_fen)
+        if first is not None:
+            errors.append(_overdrawn(key, first, lowest))
     return errors
+
+
+def _overdrawn(key: BalanceKey, first: tuple[str, int], lowest: tuple[str, int]) -> AccountOverdrawnError:
+    account, _ = split_key(key)
+    where = f"{account} {CHART[account].name} would fall to {format_yuan(first[1])} on {first[0]}"
+    if lowest != first:
+        where += f" and to {format_yuan(lowest[1])} on {lowest[0]}"
+    return AccountOverdrawnError(f"{where}: too little by {format_yuan(-lowest[1])}", field="amount")
+
+
+def check_self_entry(postings: Sequence[Posting]) -> list[LedgerError]:
+    """No entry debits and credits the same account and tier: it would move nothing but inflate the turnover."""
+    debited = {p.key for p in postings if p.amount_fen > 0}
+    both = sorted(debited & {p.key for p in postings if p.amount_fen < 0})
+    return [
+        SelfEntryError(
+            f"{account}{f' tier {tier}' if tier else ''} is both debited and credited: an entry to and from the "
+            "same account moves nothing",
+            field="postings",
+        )
+        for account, tier in map(split_key, both)
+    ]
+
+
+# Every book's debit turnover (the sum of every debit it ever posted) stays
+# within this limit. Every event is balanced, so a book's credit turnover
+# equals its debit turnover, and every account's debits, credits and balance
+# are within it too: one bound covers every figure of a book and every
+# projection row (proj_balances, proj_fiscal_accounts) folded from it.
+# 10^15 fen is ten trillion yuan, about thirty times what every medical
+# insurance fund of the country takes in a year; a sum of one account over
+# 9,000 books still fits a signed 64-bit integer (9.22 × 10^18), which is
+# what the projections' BigInteger columns and SQLite's sum() hold.
+MAXIMUM_BOOK_TURNOVER_FEN = 10**15
+
+
+def check_turnover(debit_total_fen: int, postings: Sequence[Posting]) -> list[LedgerError]:
+    """The book's debit turnover after these postings stays within ``MAXIMUM_BOOK_TURNOVER_FEN``."""
+    after_fen = debit_total_fen + sum(p.amount_fen for p in postings if p.amount_fen > 0)
+    if after_fen <= MAXIMUM_BOOK_TURNOVER_FEN:
+        return []
+    return [
+        BookLimitError(
+            f"the book's debit turnover would reach {format_yuan(after_fen)}, above its limit of "
+            f"{format_yuan(MAXIMUM_BOOK_TURNOVER_FEN)} (docs/design.md, Limits)",
+            field="amount",
+        )
+    ]
+
+
+def check_reversal_date(reverses: str, original_date: date, reversal_date: date) -> list[LedgerError]:
+    """A reversal is dated on or after the document it reverses, so no period shows the undoing before the doing."""
+    if reversal_date >= original_date:
+        return []
+    return [
+        ReversalDateError(
+            f"{reverses} is dated {original_date.isoformat()}; its reversal cannot be dated before it "
+            f"({reversal_date.isoformat()})",
+            field="date",
+        )
+    ]
 
 
 # What the income account may pay into, and what the payment account may

@@ -17,18 +17,20 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import distinct, select
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import MetaData, distinct, func, inspect, select, tuple_
 
 from ledger.accounts import FISCAL_ACCOUNT
 from ledger import registry, seals
 from ledger.aggregates.book import Book
 from ledger.chain import GENESIS, link_of
 from ledger.money import format_yuan
-from ledger.postings import balance_key
+from ledger.postings import balance_key, check_reversal_date, postings_from_rows
 from ledger.projections import queries
 
 PAGE_SIZE_EVENTS = 5000
@@ -44,9 +46,24 @@ class Finding:
 
 @dataclass
 class Report:
+    """What verify replayed and every disagreement it found.
+
+    Attributes:
+      books: books replayed (each has an ``Opened`` event).
+      events: book events replayed, the same count ``ledger rebuild`` gives
+        as "book events"; the log also holds the policy engine's state
+        (persons' annual use, households' tiers, district remittances).
+      log_events: every event in the log, books' and the engine's.
+      seals: seals checked (stored and given as files).
+      snapshots: stored snapshots compared with the replay.
+      findings: every disagreement, naming book, version, document and date.
+    """
+
     books: int = 0
     events: int = 0
+    log_events: int = 0
     seals: int = 0
+    snapshots: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -75,6 +92,12 @@ class Replayed:
     figures_at: dict[int, dict[str, Any]] = field(default_factory=dict)
     # Where the document registry disagrees with the events.
     registry: list[str] = field(default_factory=list)
+    # Every rule of the book a stored event breaks, judged on the book as it stood before it.
+    rules: list[str] = field(default_factory=list)
+    # The version, period and document of every event that issued a seal.
+    seals_issued: list[tuple[int, str, str]] = field(default_factory=list)
+    # The book's state at each version asked for, to compare stored snapshots with.
+    states_at: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def sealed_figures(book: Book) -> dict[str, Any]:
@@ -89,7 +112,12 @@ def sealed_figures(book: Book) -> dict[str, Any]:
 
 
 def replay(  # type: ignore[no-untyped-def]
-    app, identifier: UUID, up_to: int | None = None, capture_at: Collection[int] = (), check_registry: bool = False
+    app,
+    identifier: UUID,
+    up_to: int | None = None,
+    capture_at: Collection[int] = (),
+    check_registry: bool = False,
+    states_at: Collection[int] = (),
 ) -> Replayed:
     """Replay a book from its first event (no snapshot), proving its hash chain and voucher numbers as it goes.
 
@@ -100,10 +128,17 @@ def replay(  # type: ignore[no-untyped-def]
     later link unprovable from this store alone). With ``check_registry``
     each page's documents are looked up in the registry, which must name
     the event and its content hash.
+
+    Every event is also judged by the book's own ``check`` on the book as
+    it stood before the event (the rules posting enforces: balanced, chart
+    and tiers, account flow, bank accounts by date, closed periods, the
+    turnover limit), and every reversal against the date of what it
+    reverses; each breach is named in ``rules``.
     """
     replayed = Replayed(None, identifier.hex)
     version, previous = 0, GENESIS
     vouchers: dict[str, int] = {}
+    document_dates: dict[str, str] = {}
     while True:
         limit = PAGE_SIZE_EVENTS if up_to is None else min(PAGE_SIZE_EVENTS, up_to - version)
         if limit <= 0:
@@ -123,13 +158,52 @@ def replay(  # type: ignore[no-untyped-def]
             if event.originator_version != version + 1:
                 # A gap: the book cannot be replayed past it.
                 return replayed
+            if replayed.book is not None and isinstance(event, Book.Posted):
+                replayed.rules += _broken_rules(replayed.book, event, document_dates)
+                replayed.seals_issued += _seal_issued(replayed.book, event)
             replayed.book = event.mutate(replayed.book)
             version, previous = event.originator_version, event.chain
             if version in capture_at:
                 replayed.figures_at[version] = sealed_figures(replayed.book)
+            if version in states_at:
+                replayed.states_at[version] = _comparable_state(vars(replayed.book))
         if len(events) < limit:
             break
     return replayed
+
+
+def _broken_rules(book: Book, event: Any, document_dates: dict[str, str]) -> list[str]:
+    """Every rule of ``Book.check`` (and the reversal date) the event breaks, on the book before it."""
+    effective = date.fromisoformat(event.effective_date)
+    extra = {"period": event.period} if isinstance(event, Book.PERIOD_EVENTS) else None
+    errors = book.check(type(event), effective, postings_from_rows(event.postings), extra)
+    if isinstance(event, Book.DocumentReversed) and event.reverses in document_dates:
+        original = date.fromisoformat(document_dates[event.reverses])
+        errors += check_reversal_date(event.reverses, original, effective)
+    document_dates.setdefault(event.document_id, event.effective_date)
+    where = f"{_describe(event)}, dated {event.effective_date}"
+    return [f"{where} breaks a rule the book enforces: {error.message} [{error.rule}]" for error in errors]
+
+
+def _seal_issued(book: Book, event: Any) -> list[tuple[int, str, str]]:
+    """A year close always issues a seal, a month close when it asked for one (see ``application._issues_seal``)."""
+    version = event.originator_version
+    if isinstance(event, Book.YearClosed):
+        return [(version, str(book.year), event.document_id)]
+    if isinstance(event, Book.MonthClosed) and event.seal:
+        return [(version, event.period, event.document_id)]
+    return []
+
+
+# The parts of a book's state a snapshot holds and posting would read.
+SNAPSHOT_FIELDS = (
+    "region", "scheme", "year", "balances", "bank_days", "closed", "merged", "closed_through",
+    "vouchers", "chain_head", "lines", "debit_total_fen", "carried_out",
+)
+
+
+def _comparable_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: state[name] for name in SNAPSHOT_FIELDS if name in state}
 
 
 def _registry_disagreements(app, identifier: UUID, events: Sequence[Any]) -> list[str]:  # type: ignore[no-untyped-def]
@@ -200,49 +274,35 @@ def _registry_heads(ledger) -> dict[str, tuple[int, str]]:  # type: ignore[no-un
 
 
 def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # type: ignore[no-untyped-def]
-    """Replay and prove every book; compare with the projections, the registry, the stored seals and any seal files given."""
+    """Replay and prove every book; compare with the projections, the registry, the stored seals, snapshots and any seal files given."""
     ledger.projector.catch_up()
     report = Report()
-    projected_books = {row.book_id: row for row in queries.list_books(ledger.engine)}
-    fiscal = {(r.region, r.scheme, r.year): r for r in queries.fiscal_accounts(ledger.engine)}
-    registry_heads = _registry_heads(ledger)
-    sealed: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    context = _Context(
+        projected_books={row.book_id: row for row in queries.list_books(ledger.engine)},
+        fiscal={(r.region, r.scheme, r.year): r for r in queries.fiscal_accounts(ledger.engine)},
+        registry_heads=_registry_heads(ledger),
+        snapshots=stored_snapshots(ledger),
+    )
     for stored_seal in seals.stored(ledger.engine):
-        sealed.setdefault(stored_seal.payload["book_id"], []).append(("stored seal", stored_seal.payload))
+        context.sealed.setdefault(stored_seal.payload["book_id"], []).append(("stored seal", stored_seal.payload))
     for seal in seal_files:
-        sealed.setdefault(str(seal["book_id"]), []).append(("seal file", seal))
+        context.sealed.setdefault(str(seal["book_id"]), []).append(("seal file", seal))
     seen: set[str] = set()
     for identifier in book_ids(ledger.app):
-        book_seals = sealed.pop(identifier.hex, [])
-        replayed = replay(
-            ledger.app, identifier, capture_at={int(s["version"]) for _, s in book_seals}, check_registry=True
-        )
-        book = replayed.book
         seen.add(identifier.hex)
-        report.books += 1
-        report.findings += [
-            Finding(str(book.key) if book else replayed.name, message) for message in replayed.broken + replayed.registry
-        ]
-        for source, seal in book_seals:
-            report.seals += 1
-            report.findings += _seal_findings(seal, source, replayed)
-        if book is None:
-            continue
-        report.events += book.version
-        name = str(book.key)
-        head, document_id = registry_heads.get(identifier.hex, (0, ""))
-        if head > book.version:
-            report.findings.append(
-                Finding(name, f"the log ends at version {book.version} but document {document_id} wrote version {head}: events were removed from the end")
-            )
-        report.findings += _compare_book(ledger, book, projected_books.get(identifier.hex), fiscal)
-    for book_seals in sealed.values():
+        _verify_book(ledger, identifier, context, report)
+    for book_seals in context.sealed.values():
         for source, seal in book_seals:
             report.seals += 1
             report.findings.append(Finding(f"{seal['book']} ({source} of {seal['period']})", "the sealed book has no events in the store"))
-    for book_hex in sorted(set(projected_books) - seen):
-        row = projected_books[book_hex]
+    for book_hex, book_snapshots in sorted(context.snapshots.items()):
+        for version, _ in book_snapshots:
+            report.snapshots += 1
+            report.findings.append(Finding(f"book {book_hex}", f"a stored snapshot at version {version} belongs to no book in the store"))
+    for book_hex in sorted(set(context.projected_books) - seen):
+        row = context.projected_books[book_hex]
         report.findings.append(Finding(f"{row.region}/{row.scheme}/{row.year}", "is in the projections but has no events"))
+    report.log_events = count_log_events(ledger)
     log_head = ledger.projector.log_head()
     position = ledger.projector.position()
     if position > log_head:
@@ -250,6 +310,143 @@ def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # t
             Finding("event log", f"ends at notification {log_head} but the projections read up to {position}: events were removed from the end")
         )
     return report
+
+
+@dataclass
+class _Context:
+    """What verify reads once and looks books up in."""
+
+    projected_books: dict[str, Any]
+    fiscal: dict[tuple[str, str, int], Any]
+    registry_heads: dict[str, tuple[int, str]]
+    snapshots: dict[str, list[tuple[int, dict[str, Any]]]]
+    sealed: dict[str, list[tuple[str, Mapping[str, Any]]]] = field(default_factory=dict)
+
+
+def _verify_book(ledger, identifier: UUID, context: _Context, report: Report) -> None:  # type: ignore[no-untyped-def]
+    """Replay one book, judge every event by the book's rules and compare it with everything else the store keeps."""
+    book_seals = context.sealed.pop(identifier.hex, [])
+    book_snapshots = context.snapshots.pop(identifier.hex, [])
+    replayed = replay(
+        ledger.app,
+        identifier,
+        capture_at={int(s["version"]) for _, s in book_seals},
+        check_registry=True,
+        states_at={version for version, _ in book_snapshots},
+    )
+    book = replayed.book
+    name = str(book.key) if book else replayed.name
+    report.books += 1
+    report.findings += [Finding(name, message) for message in replayed.broken + replayed.registry + replayed.rules]
+    for source, seal in book_seals:
+        report.seals += 1
+        report.findings += _seal_findings(seal, source, replayed)
+    stored_versions = {int(seal["version"]) for source, seal in book_seals if source == "stored seal"}
+    for version, period, document_id in replayed.seals_issued:
+        if version not in stored_versions:
+            report.findings.append(
+                Finding(
+                    name,
+                    f"version {version} (document {document_id}) issued a seal of {period}, but ledger_seals has no "
+                    "row for it: the stored seal was deleted",
+                )
+            )
+    for version, state in book_snapshots:
+        report.snapshots += 1
+        report.findings += [Finding(name, message) for message in _snapshot_differences(version, state, replayed)]
+    if book is None:
+        return
+    report.events += book.version
+    head, document_id = context.registry_heads.get(identifier.hex, (0, ""))
+    if head > book.version:
+        report.findings.append(
+            Finding(name, f"the log ends at version {book.version} but document {document_id} wrote version {head}: events were removed from the end")
+        )
+    report.findings += _compare_book(ledger, book, context.projected_books.get(identifier.hex), context.fiscal)
+
+
+def _snapshot_differences(version: int, state: Mapping[str, Any], replayed: Replayed) -> list[str]:
+    """Every part of a stored snapshot that differs from the replay at its version (the ledger no longer reads snapshots)."""
+    replayed_state = replayed.states_at.get(version)
+    if replayed_state is None:
+        return [f"a stored snapshot at version {version} is beyond the book's last replayable event"]
+    stored_state = _comparable_state(state)
+    differing = [name for name in sorted(stored_state) if stored_state[name] != replayed_state.get(name)]
+    if not differing:
+        return []
+    return [
+        f"the stored snapshot at version {version} differs from the replay in {', '.join(differing)}: it was "
+        "edited or written by another program (the ledger does not read snapshots; delete the row)"
+    ]
+
+
+def stored_snapshots(ledger) -> dict[str, list[tuple[int, dict[str, Any]]]]:  # type: ignore[no-untyped-def]
+    """Every row of ``ledger_snapshots`` (written by earlier versions of the ledger), decoded, by book.
+
+    The ledger keeps no snapshots any more (docs/design.md, "Snapshots"),
+    but a store written before may hold some: verify compares each with the
+    replay so none can hide a wrong state.
+    """
+    table_name = f"{ledger.app.name.lower()}_snapshots"
+    if not inspect(ledger.engine).has_table(table_name):
+        return {}
+    # The snapshot table has the event table's columns (without the notification id): read it with their types.
+    table = ledger.app.recorder.events_record_cls.__table__.to_metadata(MetaData(), name=table_name)
+    found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    last: tuple[Any, int] | None = None
+    with ledger.engine.connect() as connection:
+        while True:
+            query = select(table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state)
+            if last is not None:
+                query = query.where(tuple_(table.c.originator_id, table.c.originator_version) > tuple_(*last))
+            rows = connection.execute(
+                query.order_by(table.c.originator_id, table.c.originator_version).limit(PAGE_SIZE_EVENTS)
+            ).all()
+            for originator_id, version, topic, state in rows:
+                identifier = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+                snapshot = ledger.app.mapper.to_domain_event(StoredEvent(identifier, version, topic, bytes(state)))
+                found.setdefault(identifier.hex, []).append((int(version), dict(snapshot.state)))
+            if len(rows) < PAGE_SIZE_EVENTS:
+                return found
+            last = (rows[-1][0], rows[-1][1])
+
+
+def chain_breaks(app) -> list[Finding]:  # type: ignore[no-untyped-def]
+    """The first broken link of every book whose hash chain does not hold; empty when every chain holds.
+
+    Only the links and voucher numbers are recomputed (no fold, no registry
+    look-up), a page of events at a time: what ``ledger rebuild`` proves
+    before it builds projections from the events.
+    """
+    findings: list[Finding] = []
+    for identifier in book_ids(app):
+        name, version, previous = identifier.hex, 0, GENESIS
+        vouchers: dict[str, int] = {}
+        broken: list[str] = []
+        while not broken:
+            try:
+                events = list(app.events.get(identifier, gt=version, limit=PAGE_SIZE_EVENTS))
+            except Exception as error:  # a stored row that no longer decodes is itself evidence
+                broken.append(f"the event after version {version} cannot be read: {type(error).__name__}: {error}")
+                break
+            for event in events:
+                if event.originator_version == 1:
+                    name = f"{event.region}/{event.scheme}/{event.year}"
+                broken += _check_link(event, version, previous, vouchers)
+                if broken:
+                    break
+                version, previous = event.originator_version, event.chain
+            if len(events) < PAGE_SIZE_EVENTS:
+                break
+        findings += [Finding(name, message) for message in broken]
+    return findings
+
+
+def count_log_events(ledger) -> int:  # type: ignore[no-untyped-def]
+    """Every event in the log: the books' and the policy engine's."""
+    table = ledger.app.recorder.events_record_cls.__table__
+    with ledger.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar() or 0)
 
 
 def check_seal(ledger, seal: Mapping[str, Any], source: str = "seal file") -> list[Finding]:  # type: ignore[no-untyped-def]

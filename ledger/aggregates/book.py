@@ -1,7 +1,8 @@
 """A fund book: one pooling region, one scheme, one fiscal year.
 
-The book's state is only its balances per account and tier, its identity and
-whether its year is closed, so it stays small however many events it has.
+The book's state is its balances per account and tier, each bank account's
+net movement per day (a year has at most 366), its identity and its periods,
+so it stays small however many events it has.
 Commands validate everything first and trigger an event only when nothing can
 fail any more; the events' ``apply`` only assigns.
 """
@@ -17,7 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from ledger.accounts import CHART, Scheme, fund_balance_account
+from ledger.accounts import BANK_ACCOUNTS, CHART, Scheme, fund_balance_account
 from ledger.chain import GENESIS, chain_hash
 from ledger.errors import DateOutsideBookError, LedgerError, PeriodClosedError
 from ledger.postings import (
@@ -27,6 +28,8 @@ from ledger.postings import (
     check_balanced,
     check_lines,
     check_overdraft,
+    check_self_entry,
+    check_turnover,
     postings_from_rows,
     postings_to_rows,
     split_key,
@@ -95,6 +98,7 @@ class Book(Aggregate):
         def apply(self, aggregate: "Book") -> None:
             postings = postings_from_rows(self.postings)
             aggregate.apply_postings(postings)
+            aggregate.apply_bank_days(self.effective_date, postings)
             aggregate.chain_head = self.chain
             aggregate.lines += len(postings)
             aggregate.debit_total_fen += sum(p.amount_fen for p in postings if p.amount_fen > 0)
@@ -223,6 +227,9 @@ class Book(Aggregate):
         self.year = year
         self.municipality = municipality
         self.balances: dict[BalanceKey, int] = {}
+        # Each bank account's net movement per effective date (ISO YYYY-MM-DD), so a
+        # back-dated document is judged against every later day (check_overdraft).
+        self.bank_days: dict[BalanceKey, dict[str, int]] = {}
         self.closed = False
         self.merged = False
         # Months 1..closed_through are locked.
@@ -269,6 +276,16 @@ class Book(Aggregate):
             else:
                 self.balances.pop(posting.key, None)
 
+    def apply_bank_days(self, effective_date: str, postings: Sequence[Posting]) -> None:
+        for posting in postings:
+            if posting.account in BANK_ACCOUNTS:
+                days = self.bank_days.setdefault(posting.key, {})
+                moved_fen = days.get(effective_date, 0) + posting.amount_fen
+                if moved_fen:
+                    days[effective_date] = moved_fen
+                else:
+                    days.pop(effective_date, None)
+
     def balance_fen(self, account: str, tier: int = 0) -> int:
         return self.balances.get(f"{account}:{tier}", 0)
 
@@ -279,7 +296,18 @@ class Book(Aggregate):
         postings: Sequence[Posting],
         extra: Mapping[str, object] | None = None,
     ) -> list[LedgerError]:
-        """Every reason this book would refuse these postings; empty when it accepts them."""
+        """Every reason this book would refuse these postings; empty when it accepts them.
+
+        The one place the book's rules live: posting calls it before an
+        event is triggered, and ``ledger verify`` calls it again on its
+        replay before applying each stored event. The rules: the period is
+        open (year and month), the date is in the book's year, every line is
+        an account of the scheme's chart with the right tier, debits equal
+        credits (财会〔2017〕28号), no entry debits and credits one account,
+        the account flow (财社〔2017〕144号 第39–42条), no bank account below
+        zero at the end of the document's day or any later day, and the
+        book's turnover within ``MAXIMUM_BOOK_TURNOVER_FEN``.
+        """
         if issubclass(event_class, self.PERIOD_EVENTS):
             return self._check_period(event_class, dict(extra or {}))
         if self.closed:
@@ -310,9 +338,11 @@ class Book(Aggregate):
             return errors
         if postings or not self.may_be_empty(event_class):
             errors = check_balanced(postings)
+        errors += check_self_entry(postings)
         if not issubclass(event_class, self.FLOW_EXEMPT):
             errors += check_account_flow(postings)
-        errors += check_overdraft(self.balances, postings)
+        errors += check_overdraft(self.balances, self.bank_days, effective_date, postings)
+        errors += check_turnover(self.debit_total_fen, postings)
         return errors
 
     def _check_period(self, event_class: type, extra: Mapping[str, object]) -> list[LedgerError]:

@@ -20,12 +20,13 @@ from typing import Any
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification, Recording
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Engine, Table, bindparam, inspect, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, case, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.accounts import FISCAL_ACCOUNT
 from ledger.aggregates.book import Book
 from ledger.application import LedgerApp
+from ledger.persistence import create_schema
 from ledger.postings import postings_from_rows
 from ledger.projections import tables
 from ledger.regions import municipality_of
@@ -41,7 +42,8 @@ class _Deltas:
 
     opened: list[dict[str, object]] = field(default_factory=list)
     events: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    closed: set[str] = field(default_factory=set)
+    # Each book's closed flag after the page, where the page closed or reopened its year.
+    closed: dict[str, bool] = field(default_factory=dict)
     balances: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
     fiscal: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
     lines: list[dict[str, object]] = field(default_factory=list)
@@ -75,6 +77,10 @@ class Projector:
         self._plain_json = mapper.cipher is None and mapper.compressor is None
 
     def create_tables(self) -> None:
+        """Create the projection tables (safe with many processes at once, see ``persistence.create_schema``)."""
+        create_schema(self.engine, self._create_tables)
+
+    def _create_tables(self) -> None:
         if not self._schema_is_current():
             # Projections are folds over the events: an older layout is dropped and replayed.
             self.drop_tables()
@@ -218,7 +224,9 @@ class Projector:
             return
         deltas.events[book_hex] += 1
         if kind in CLOSING_KINDS:
-            deltas.closed.add(book_hex)
+            deltas.closed[book_hex] = True
+        elif kind == "PeriodReopened" and len(str(data.get("period", ""))) == 4:
+            deltas.closed[book_hex] = False
         brought_forward = kind == "BalancesCarriedForward"
         closing = kind == "YearClosed"
         effective_date = data["effective_date"]
@@ -281,10 +289,15 @@ class Projector:
             statement = (
                 update(books)
                 .where(books.c.book_id == bindparam("target"))
-                .values(events=books.c.events + bindparam("added"), closed=books.c.closed | bindparam("closing"))
+                .values(
+                    events=books.c.events + bindparam("added"),
+                    closed=case(
+                        (bindparam("closing") == 1, True), (bindparam("closing") == 0, False), else_=books.c.closed
+                    ),
+                )
             )
             rows = [
-                {"target": book_hex, "added": count, "closing": book_hex in deltas.closed}
+                {"target": book_hex, "added": count, "closing": int(deltas.closed.get(book_hex, -1))}
                 for book_hex, count in deltas.events.items()
             ]
             connection.execute(statement, rows)
