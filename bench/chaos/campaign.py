@@ -32,6 +32,7 @@ class Sizes:
       tamper_size: the demo size of the store that is tampered with (plus one book past a snapshot).
       tamper_rows: rows deleted per table, and rows changed per column, on each backend.
       tamper_every_column: change every column of every table (else one column per table, chosen at random).
+      malformed_files: which mixed files to post (see ``bench.chaos.malformed``); each kind is also tried alone.
     """
 
     size: int = 20
@@ -43,6 +44,7 @@ class Sizes:
     tamper_size: int = 1
     tamper_rows: int = 2
     tamper_every_column: bool = True
+    malformed_files: tuple[str, ...] = ("jsonl", "jsonl-non-utf8", "jsonl-limits", "csv", "csv-non-utf8")
 
 
 @dataclass

@@ -238,6 +238,8 @@ def run_malformed(campaign: Campaign, backend_name: str, base: Path, documents: 
         ("csv-non-utf8", csv_base, _csv_bytes(csv_good, _csv_non_utf8(counts["csv-non-utf8"], templates)), counts["csv-non-utf8"]),
     ]
     for name, reference_file, content, rejected in trials:
+        if name not in campaign.sizes.malformed_files:
+            continue
         suffix = ".csv" if name.startswith("csv") else ".jsonl"
         path = campaign.folder / f"malformed-{name}{suffix}"
         path.write_bytes(content)
