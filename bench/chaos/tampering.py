@@ -57,6 +57,7 @@ def tampering(campaign: Campaign, backend: Backend, documents: list[dict[str, An
         return
     saved = _saved(backend, url)
     names = _book_names(saved)
+    refused = 0
     for table in saved.values():
         if not table.rows:
             result.record([f"{table.name} has no rows to tamper with"], table.name)
@@ -66,7 +67,12 @@ def tampering(campaign: Campaign, backend: Backend, documents: list[dict[str, An
             problems = campaign.timed(
                 result, lambda: _trial(backend, url, saved, table, statement, parameters, _expected(table, row, names))
             )
+            if problems is None:
+                refused += 1
+                continue
             result.record(problems, description)
+    if refused:
+        result.note(f"{refused} changes were refused by the database itself (a key or type constraint) and not counted")
 
 
 def _with_snapshot(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -151,13 +157,25 @@ def _aggregate(table: Table, row: tuple) -> str:
     return f" ({topic.rsplit(':', 1)[-1]})"
 
 
+def _moved_further(value: Any) -> Any:
+    """A second change, for when the first collided with another row's key."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value + COLLISION_STEP
+    if isinstance(value, bytes):
+        return value[:-1] + bytes([value[-1] ^ 0x40])
+    return str(value)[:-1] + "~"
+
+
 def _expected(table: Table, row: tuple, names: dict[str, str]) -> list[str]:
     """Words one of which ``verify`` must print for this row: its book, or its document; empty for no book."""
     value = dict(zip(table.columns, row))
     if table.name in ("ledger_events", "ledger_snapshots"):
         identifier = value["originator_id"]
         hexadecimal = identifier.hex() if isinstance(identifier, bytes) else str(identifier).replace("-", "")
-        return [names[hexadecimal]] if hexadecimal in names else ["(an aggregate that is not a book)"]
+        # A book whose first event is gone can only be named by its id: that still names it.
+        return [names[hexadecimal], hexadecimal] if hexadecimal in names else ["(an aggregate that is not a book)"]
     if table.name == "ledger_documents":
         return [value["document_id"], *(names.get(str(book), str(book)) for book, _ in json.loads(value["entries"]))]
     if table.name == "ledger_seals":
@@ -169,9 +187,15 @@ def _expected(table: Table, row: tuple, names: dict[str, str]) -> list[str]:
     return []
 
 
-def _trial(backend: Backend, url: str, saved: dict[str, Table], table: Table, statement: str, parameters: list, expected: list[str]) -> list[str]:
+def _trial(
+    backend: Backend, url: str, saved: dict[str, Table], table: Table, statement: str, parameters: list, expected: list[str]
+) -> list[str] | None:
+    """The problems of one tampering (none when ``verify`` names it); None when the database refused the change."""
     try:
-        applied = _execute(backend, url, statement, parameters)
+        try:
+            applied = _execute(backend, url, statement, parameters)
+        except Exception:  # a hand with SQL could not make this change either
+            return None
         if not applied:
             return ["the tampering touched no row"]
         try:
@@ -201,9 +225,9 @@ def _execute(backend: Backend, url: str, statement: str, parameters: list) -> in
             return cursor.rowcount
         except Exception:
             connection.rollback()
-            if attempt or not statement.startswith("UPDATE") or not isinstance(parameters[0], int):
+            if attempt or not statement.startswith("UPDATE"):
                 raise
-            parameters = [parameters[0] + COLLISION_STEP, *parameters[1:]]
+            parameters = [_moved_further(parameters[0]), *parameters[1:]]
         finally:
             connection.close()
     return 0
