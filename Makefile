@@ -3,6 +3,7 @@
 # make bench — the benchmarks with their same-run baselines (docs/performance.md), a few minutes;
 #              make bench SIZE=80 (or BENCH_SIZE=80) for a larger province,
 #              BENCH_QUERY_EVENTS=1000000,10000000 for balance and as-of reads at 10 million events too (about 8-11 minutes)
+# make chaos — the fault campaign (docs/reliability.md): kills, concurrent writers, malformed input, tampering; exit 1 on any failure
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,12 +11,19 @@ SIZE ?= 5
 BENCH_SIZE ?= 40
 BENCH_QUERY_EVENTS ?= 1000000
 BENCH_ARGS ?=
+CHAOS_SIZE ?= 10
+CHAOS_SQLITE_KILLS ?= 50
+CHAOS_POSTGRES_KILLS ?= 30
+CHAOS_WRITER_TRIALS ?= 2
+CHAOS_CONNECTION_KILLS ?= 10
+CHAOS_MALFORMED ?= 10000
+CHAOS_ARGS ?=
 # `make bench SIZE=...` sizes the bench; the demo keeps its own default.
 ifeq ($(origin SIZE),command line)
 BENCH_SIZE := $(SIZE)
 endif
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench chaos install clean
 
 $(BIN)/ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +41,11 @@ test: $(BIN)/ledger
 # PostgreSQL: LEDGER_BENCH_POSTGRES (default the local server's database `bench`, whose tables it drops).
 bench: $(BIN)/ledger
 	$(BIN)/python -m bench.run --size $(BENCH_SIZE) --query-events $(BENCH_QUERY_EVENTS) $(BENCH_ARGS)
+
+# PostgreSQL: LEDGER_CHAOS_POSTGRES (default the local server's database `chaos`, whose ledger_* and proj_* tables it drops).
+chaos: $(BIN)/ledger
+	$(BIN)/python -m bench.chaos --size $(CHAOS_SIZE) --sqlite-kills $(CHAOS_SQLITE_KILLS) --postgres-kills $(CHAOS_POSTGRES_KILLS) \
+		--writer-trials $(CHAOS_WRITER_TRIALS) --connection-kills $(CHAOS_CONNECTION_KILLS) --malformed $(CHAOS_MALFORMED) $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) ledger.db ledger.db-wal ledger.db-shm
