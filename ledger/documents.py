@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -116,7 +117,24 @@ def _text(document_id: str, name: str, value: Any) -> str:
         raise DocumentFormatError("must be non-empty text", document_id=document_id, field=name)
     if len(value) > MAXIMUM_TEXT_LENGTH:
         raise DocumentFormatError(f"is longer than {MAXIMUM_TEXT_LENGTH} characters", document_id=document_id, field=name)
+    _check_printable(document_id, name, value)
     return value.strip()
+
+
+# Tab, line feed and carriage return may stand in a memo; no other control character may.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def _check_printable(document_id: str, name: str, value: str) -> None:
+    """Refuse a control character (NUL, ESC, DEL …): it prints as nothing, and a database may cut the text at it."""
+    for position, character in enumerate(value, start=1):
+        if unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS:
+            raise DocumentFormatError(
+                f"has the control character U+{ord(character):04X} at character {position}; text may hold no control "
+                "characters but tab and line breaks",
+                document_id=document_id,
+                field=name,
+            )
 
 
 def _region(document_id: str, name: str, value: Any) -> str:
@@ -273,6 +291,8 @@ def _facts(document_id: str, name: str, value: Any) -> dict[str, Any]:
             raise DocumentFormatError("facts are plain values (text, numbers, true/false)", document_id=document_id, field=f"facts.{key}")
         if isinstance(fact, str) and len(fact) > MAXIMUM_TEXT_LENGTH:
             raise DocumentFormatError(f"is longer than {MAXIMUM_TEXT_LENGTH} characters", document_id=document_id, field=f"facts.{key}")
+        if isinstance(fact, str):
+            _check_printable(document_id, f"facts.{key}", fact)
         # A JSON number is kept as the text it was written in, which the rule that reads it checks.
         plain[key] = str(fact) if isinstance(fact, json_input.JsonNumber) else fact
     return plain

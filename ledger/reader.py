@@ -7,14 +7,18 @@ still posts the good ones and names every bad one. Nothing in a file, however
 malformed, raises: every limit below is a refused line (docs/documents.md §2).
 
 **Encodings.** A file is read in the encoding given (``--encoding``), else
-the one its byte-order mark names (UTF-8, UTF-16 LE or BE), else the first
-line with a byte above 0x7F decides: UTF-8 if that line is valid UTF-8,
-otherwise GB18030 (of which GBK, what Chinese Excel saves CSV in, is a part).
-Lines before it are ASCII, which both read alike. The guess is safe because
-text in GBK is almost never valid UTF-8 (a Chinese character in GBK is two
-bytes that break UTF-8's rules), and because it is never silent: a later
-line that is not valid text in the chosen encoding is a refused line that
-names the encoding and says how to name another.
+the one its byte-order mark names (UTF-8, UTF-16 LE or BE), else its lines
+with a byte above 0x7F vote: UTF-8 when at least half of them are valid
+UTF-8, otherwise GB18030 (of which GBK, what Chinese Excel saves CSV in, is
+a part). ASCII lines read alike in both and do not vote. The whole file
+votes, not its first such line, so one damaged line near the top cannot turn
+a UTF-8 file into GB18030 and every later Chinese memo into other
+characters. The guess is safe because text in GBK is almost never valid
+UTF-8 (a Chinese character in GBK is two bytes that break UTF-8's rules),
+and because it is never silent: a line that is not valid text in the chosen
+encoding is a refused line that names the encoding and says how to name
+another. Reading the file twice costs little beside posting it; standard
+input is first spooled to a temporary file (in memory up to 16 MiB).
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -38,6 +44,7 @@ FORMATS = ("jsonl", "csv")
 DETECTED_ENCODINGS = ("utf-8", "gb18030")
 _UNREADABLE = "\udcff"  # a lone surrogate: no valid decoded text contains one.
 _CHUNK_BYTES = 1 << 16
+_SPOOL_IN_MEMORY_BYTES = 16 << 20
 
 codecs.register_error("ledger.unreadable", lambda error: (_UNREADABLE, error.end))
 # Cells may be as long as a line; the ledger's own limits then name the field.
@@ -125,7 +132,36 @@ def read_lines(stream: IO[str] | IO[bytes], encoding: str | None = None) -> Iter
         # UTF-16 and UTF-32: a newline is more than the byte 0x0A, so decode first and split after.
         text = io.TextIOWrapper(binary, encoding=encoding, errors="ledger.unreadable", newline="")  # type: ignore[arg-type]
         return _text_lines(text, first_number=1, bytes_per_character=2)
-    return _byte_lines(binary, encoding)
+    if encoding is not None or head.startswith(codecs.BOM_UTF8):
+        return _byte_lines(binary, encoding, "as named" if encoding else "as its byte-order mark says")
+    if not binary.seekable():
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES)
+        shutil.copyfileobj(binary, spool)
+        spool.seek(0)
+        binary = spool  # type: ignore[assignment]
+    decided, why = _vote(binary)
+    return _byte_lines(binary, decided, why)
+
+
+def _vote(binary: IO[bytes]) -> tuple[str | None, str]:
+    """The encoding most of the file's non-ASCII lines are valid in, and the reason in words; the stream is rewound."""
+    start = binary.tell()
+    valid_utf8 = invalid_utf8 = 0
+    while raw := binary.readline(MAXIMUM_LINE_BYTES + 1):
+        if raw.isascii():
+            continue
+        try:
+            raw.decode("utf-8")
+            valid_utf8 += 1
+        except UnicodeDecodeError:
+            invalid_utf8 += 1
+    binary.seek(start)
+    voters = valid_utf8 + invalid_utf8
+    if not voters:
+        return None, "as every line is ASCII"
+    if valid_utf8 * 2 >= voters:
+        return "utf-8", f"as {valid_utf8:,} of its {voters:,} lines with non-ASCII text are"
+    return "gb18030", f"as {invalid_utf8:,} of its {voters:,} lines with non-ASCII text are not UTF-8"
 
 
 def _text_lines(stream: IO[str], first_number: int, bytes_per_character: int) -> Iterator[Line]:
@@ -149,8 +185,8 @@ def _text_lines(stream: IO[str], first_number: int, bytes_per_character: int) ->
         yield Line(number, line, size)
 
 
-def _byte_lines(stream: IO[bytes], encoding: str | None) -> Iterator[Line]:
-    decided, decided_on = encoding, 0
+def _byte_lines(stream: IO[bytes], encoding: str | None, why: str) -> Iterator[Line]:
+    decided = encoding
     number = 0
     while raw := stream.readline(MAXIMUM_LINE_BYTES + 1):
         number += 1
@@ -164,31 +200,15 @@ def _byte_lines(stream: IO[bytes], encoding: str | None) -> Iterator[Line]:
             continue
         if number == 1 and raw.startswith(codecs.BOM_UTF8) and decided in (None, "utf-8"):
             raw, decided = raw[len(codecs.BOM_UTF8):], "utf-8"
-        if decided is None and not raw.isascii():
-            decided, decided_on = _detect(raw), number
-            if decided is None:
-                yield Line(number, None, size, "is neither UTF-8 nor GB18030 text; name the file's encoding with --encoding")
-                continue
         try:
             text = raw.decode(decided or "ascii")
         except UnicodeDecodeError as error:
-            yield Line(number, None, size, _undecodable(error, decided or "ascii", decided_on))
+            yield Line(number, None, size, _undecodable(error, decided or "ascii", why))
             continue
         yield Line(number, text.removeprefix("\ufeff") if number == 1 else text, size)
 
 
-def _detect(raw: bytes) -> str | None:
-    for encoding in DETECTED_ENCODINGS:
-        try:
-            raw.decode(encoding)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _undecodable(error: UnicodeDecodeError, encoding: str, decided_on: int) -> str:
-    why = f"as line {decided_on} is" if decided_on else "as named"
+def _undecodable(error: UnicodeDecodeError, encoding: str, why: str) -> str:
     return (
         f"is not valid {encoding.upper()} text (byte 0x{error.object[error.start]:02X} at byte {error.start + 1} of the line); "
         f"the file is read as {encoding.upper()}, {why}; name the file's encoding with --encoding"

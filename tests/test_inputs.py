@@ -320,12 +320,44 @@ def test_the_first_line_with_a_byte_above_ascii_decides_the_encoding():
     assert [r.document["memo"] for r in records(data, "csv")] == ["plain", "plain", "plain", "街道"]
 
 
+def test_a_damaged_line_at_the_top_does_not_turn_a_utf8_file_into_gb18030():
+    # Line 2 carries GBK bytes (valid GB18030, not UTF-8); lines 3-5 are UTF-8 Chinese. Three of four
+    # non-ASCII lines are UTF-8, so the file is UTF-8: line 2 is refused and the memos after it read right.
+    gbk_line = "B-1,contribution,2015-03-10,500101,resident,1,1,街道办事处\n".encode("gbk")
+    utf8_lines = "".join(f"U-{n},contribution,2015-03-10,500101,resident,1,1,街道{n}\n" for n in range(3)).encode("utf-8")
+    read = records(f"{HEADER}\n".encode("ascii") + gbk_line + utf8_lines, "csv")
+    assert read[0].error is not None and "not valid UTF-8 text" in str(read[0].error)
+    assert "as 3 of its 4 lines with non-ASCII text are" in str(read[0].error)
+    assert [r.document["memo"] for r in read[1:]] == ["街道0", "街道1", "街道2"]
+
+
+def test_standard_input_votes_on_the_whole_input_too():
+    gbk_lines = "".join(f"G-{n},contribution,2015-03-10,500101,resident,1,1,街道{n}\n" for n in range(3)).encode("gbk")
+
+    class Unseekable(io.BufferedReader):
+        def seekable(self) -> bool:
+            return False
+
+    stream = Unseekable(io.BytesIO(f"{HEADER}\n".encode("ascii") + gbk_lines))
+    read = list(read_records(stream, "csv", "test"))
+    assert [r.document["memo"] for r in read] == ["街道0", "街道1", "街道2"]
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\x7f", "\x85"])
+def test_a_control_character_in_text_is_refused_naming_the_field(character):
+    error = refusal(jsonl(contribution("C-1", memo=f"街道{character}办事处")))
+    assert (error.document_id, error.field) == ("C-1", "memo")
+    assert f"U+{ord(character):04X} at character 3" in str(error)
+    kept = only(jsonl(contribution("C-2", memo="两行\t说明\r\n第二行")).encode("utf-8"))
+    assert kept.error is None
+
+
 def test_a_line_not_valid_in_the_file_s_encoding_is_refused_with_its_number_and_the_rest_is_read():
     good = jsonl(contribution("C-1", memo="街道"))  # UTF-8 Chinese: the file is UTF-8
     data = good.encode("utf-8") + b'{"id": "C-2", "memo": "caf\xe9"}\n' + jsonl(contribution("C-3")).encode("utf-8")
     first, second, third = records(data)
     assert first.document.id == "C-1" and third.document.id == "C-3"
-    assert second.line == 2 and "not valid UTF-8 text" in str(second.error) and "as line 1 is" in str(second.error)
+    assert second.line == 2 and "not valid UTF-8 text" in str(second.error) and "as 1 of its 2 lines with non-ASCII text are" in str(second.error)
     assert "--encoding" in str(second.error)
 
 
