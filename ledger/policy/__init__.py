@@ -179,9 +179,9 @@ class Policy:
                 open_gaps.append(gap)
         return tuple(sorted(open_gaps, key=lambda g: g.name))
 
-    def gap_for(self, parameter: str) -> Gap | None:
-        """The open gap a figure would close, if any: what a refusal names when the figure is missing."""
-        return next((gap for gap in self.gaps() if parameter in gap.parameters), None)
+    def gap_for(self, name: str) -> Gap | None:
+        """The open gap of that name, or that a figure of that name would close: what a refusal names when it is missing."""
+        return next((gap for gap in self.gaps() if gap.name == name or name in gap.parameters), None)
 
     def reference(self) -> dict[str, Any]:
         """What an event keeps so an auditor can find the exact policy again."""
