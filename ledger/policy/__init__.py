@@ -21,15 +21,27 @@ File layout::
     value = "80"
     unit = "percent"          # yuan | percent | count | text | flag
     minimum = false           # true for 不低于: a district may set more
+    set_by = ""               # "municipality" or "district": a figure the seed leaves to the region
     source = "渝办发〔2011〕293号 四(二)"
     note = "optional: the reading we took"
+
+    [gaps."resident.minor_terms"]   # a figure the seed leaves to a later 具体办法
+    what = "minors' better terms than adults of the same tier"
+    source = "渝府发〔2007〕113号 三(八) …由市劳动保障局…研究具体办法"
+    parameters = []           # the figures that close the gap, once another file sets them
+
+Who may set a figure: a district file may raise a ``minimum`` figure, and
+may set any value of a figure whose ``set_by`` in force is ``"district"``
+(the municipality lets its districts set it). A figure ``set_by =
+"municipality"`` is the pooling region's own: its municipality's file sets
+it, a district file may not. Every other figure is the seed's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -41,6 +53,9 @@ from ledger.money import MoneyFormatError, parse_yuan
 from ledger.regions import RegionCode, municipality_of
 
 UNITS = ("yuan", "percent", "count", "text", "flag")
+# Who sets a figure the seed leaves to the region: "" the seed itself; "municipality" the
+# pooling region (a municipality's file); "district" a district file too, the municipality allowing.
+SET_BY = ("", "municipality", "district")
 
 
 class PolicyError(LedgerError):
@@ -62,6 +77,9 @@ class Parameter:
       source: seed file and clause.
       file_id: the policy file it came from.
       note: the reading we took, where the seed leaves a choice.
+      set_by: "" for the seed's own figure; "municipality" for a figure the
+        seed leaves to the pooling region; "district" when the municipality
+        lets its districts set it (one of ``SET_BY``).
     """
 
     name: str
@@ -71,6 +89,7 @@ class Parameter:
     source: str
     file_id: str
     note: str = ""
+    set_by: str = ""
 
     def shown(self) -> str:
         from ledger.money import format_yuan
@@ -83,6 +102,33 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """A figure a seed leaves to a later 具体办法 (or to the region), so an agency knows what its file must supply.
+
+    Attributes:
+      name: dotted name, e.g. ``resident.minor_terms``.
+      what: what is left open, in an accountant's words.
+      source: the seed's official number and clause that leave it open.
+      file_id: the policy file that records the gap.
+      parameters: the figures that close the gap; it is closed once another
+        file in force sets every one of them. Empty when no figure of ours
+        can express it yet (it stays open).
+      note: what the ledger does meanwhile (a default we set, a refusal).
+      set_by: who supplies the figures: "municipality" (the pooling
+        region's file), or "district" (a district's own file may set them,
+        though nothing of the kind is in force yet).
+    """
+
+    name: str
+    what: str
+    source: str
+    file_id: str
+    parameters: tuple[str, ...] = ()
+    note: str = ""
+    set_by: str = ""
+
+
+@dataclass(frozen=True)
 class PolicyFile:
     id: str
     region: RegionCode
@@ -91,6 +137,7 @@ class PolicyFile:
     title: str
     parameters: dict[str, Parameter]
     digest: str
+    gaps: dict[str, Gap] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,6 +149,7 @@ class Policy:
     files: tuple[str, ...]
     version: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
+    recorded_gaps: tuple[Gap, ...] = ()
 
     def get(self, name: str) -> Parameter:
         try:
@@ -114,6 +162,26 @@ class Policy:
 
     def has(self, name: str) -> bool:
         return name in self.parameters
+
+    def gaps(self) -> tuple[Gap, ...]:
+        """The figures the seeds in force leave open, by name: what an agency's own file must supply.
+
+        A gap recorded by a file is closed once a file other than that one
+        sets every figure in its ``parameters`` (the region's own file); a gap
+        with no such figures stays open.
+        """
+        open_gaps = []
+        for gap in self.recorded_gaps:
+            closed = bool(gap.parameters) and all(
+                name in self.parameters and self.parameters[name].file_id != gap.file_id for name in gap.parameters
+            )
+            if not closed:
+                open_gaps.append(gap)
+        return tuple(sorted(open_gaps, key=lambda g: g.name))
+
+    def gap_for(self, name: str) -> Gap | None:
+        """The open gap of that name, or that a figure of that name would close: what a refusal names when it is missing."""
+        return next((gap for gap in self.gaps() if gap.name == name or name in gap.parameters), None)
 
     def reference(self) -> dict[str, Any]:
         """What an event keeps so an auditor can find the exact policy again."""
@@ -152,6 +220,9 @@ def parse_policy_file(text: str) -> PolicyFile:
     for name, raw in table.get("parameters", {}).items():
         if not raw.get("source"):
             raise PolicyError(f"policy file {file_id}: {name} has no source (seed and clause)")
+        set_by = str(raw.get("set_by", ""))
+        if set_by not in SET_BY:
+            raise PolicyError(f"policy file {file_id}: {name} has set_by {set_by!r}; use municipality or district")
         parameters[name] = Parameter(
             name=name,
             value=_parse_value(file_id, name, raw),
@@ -160,7 +231,9 @@ def parse_policy_file(text: str) -> PolicyFile:
             source=str(raw["source"]),
             file_id=file_id,
             note=str(raw.get("note", "")),
+            set_by=set_by,
         )
+    gaps = {name: _parse_gap(file_id, name, raw) for name, raw in table.get("gaps", {}).items()}
     effective = head["effective_from"]
     return PolicyFile(
         id=file_id,
@@ -170,7 +243,21 @@ def parse_policy_file(text: str) -> PolicyFile:
         title=str(head["title"]),
         parameters=parameters,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        gaps=gaps,
     )
+
+
+def _parse_gap(file_id: str, name: str, raw: dict[str, Any]) -> Gap:
+    for key in ("what", "source"):
+        if not raw.get(key):
+            raise PolicyError(f"policy file {file_id}: gap {name} has no {key}")
+    names = raw.get("parameters", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise PolicyError(f"policy file {file_id}: gap {name}: parameters is a list of figure names")
+    set_by = str(raw.get("set_by", ""))
+    if set_by not in SET_BY:
+        raise PolicyError(f"policy file {file_id}: gap {name} has set_by {set_by!r}; use municipality or district")
+    return Gap(name, str(raw["what"]), str(raw["source"]), file_id, tuple(names), str(raw.get("note", "")), set_by)
 
 
 @lru_cache(maxsize=1)
@@ -220,20 +307,43 @@ def _merge(region: RegionCode, on: date, files: tuple[PolicyFile, ...]) -> Polic
             candidates.append((policy_file.effective_from, rank, policy_file))
     candidates.sort(key=lambda item: (item[0], item[1], item[2].id))
     parameters: dict[str, Parameter] = {}
+    gaps: dict[str, Gap] = {}
     for _, rank, policy_file in candidates:
+        gaps.update(policy_file.gaps)
         for name, parameter in policy_file.parameters.items():
-            if rank == 2:
-                _check_district_override(policy_file, parameters.get(name), parameter)
+            base = parameters.get(name)
+            if rank == 2 and not (base is None and _district_supplies(gaps, name)):
+                _check_district_override(policy_file, base, parameter)
+                if base is not None and base.set_by and not parameter.set_by:
+                    # Still the district's to set in a later file of its own.
+                    parameter = replace(parameter, set_by=base.set_by)
             parameters[name] = parameter
     if not candidates:
         raise PolicyError(f"no policy file is in force for region {region} on {on.isoformat()}")
     digest = hashlib.sha256("".join(c[2].digest for c in candidates).encode()).hexdigest()[:16]
-    return Policy(region, on, tuple(c[2].id for c in candidates), digest, parameters)
+    return Policy(region, on, tuple(c[2].id for c in candidates), digest, parameters, tuple(gaps.values()))
+
+
+def _district_supplies(gaps: dict[str, Gap], name: str) -> bool:
+    """A figure the seed in force leaves to the district (a gap ``set_by = "district"`` names it)."""
+    return any(gap.set_by == "district" and name in gap.parameters for gap in gaps.values())
 
 
 def _check_district_override(policy_file: PolicyFile, base: Parameter | None, override: Parameter) -> None:
     if base is None:
         raise PolicyError(f"policy file {policy_file.id}: {override.name} overrides nothing in force")
+    if base.set_by == "district":
+        # The municipality lets its districts set this figure: any value, in the same unit.
+        if base.unit != override.unit:
+            raise PolicyError(
+                f"policy file {policy_file.id}: {override.name} is in {override.unit}, but {base.file_id} sets it in {base.unit}"
+            )
+        return
+    if base.set_by == "municipality":
+        raise PolicyError(
+            f"policy file {policy_file.id}: {override.name} is set by the municipality ({base.file_id}: {base.source}); "
+            "a district may set it only where its municipality's file marks it set_by = \"district\""
+        )
     if not base.minimum:
         raise PolicyError(
             f"policy file {policy_file.id}: {override.name} is not a minimum (不低于) in {base.file_id}; "

@@ -138,12 +138,97 @@ def _person(document: Document, facts: Facts) -> str:
 # ---------------------------------------------------------------- handlers
 
 
+# The seeds that set only floors (郴州, Jiangsu) have this figure; Chongqing's sets the tiers' amounts instead.
+FLOOR_ONLY = "resident.funding.minimum"
+WINDOW_FACTS = ("paid_on", "coverage_year")
+
+
+def _floor_facts(document: Document, reads: tuple[str, ...] = ()) -> Facts:
+    """The facts of a floor-only funding document, with the amount it carries read as the individual share.
+
+    Where the seed leaves the individual share to the region and the document
+    carries its amount but no ``individual`` fact, the share per person is the
+    amount ÷ persons, which must divide exactly.
+    """
+    facts = _facts(document, reads, persons=document.get("persons"))
+    given_fen = document.get("amount")
+    if document.type == "contribution" and given_fen is not None and not facts.has("individual") and facts.has("persons"):
+        persons = facts.count("persons")
+        if persons and given_fen % persons == 0:
+            facts.values["individual"] = format_yuan(given_fen // persons)
+        elif persons:
+            raise DocumentFormatError(
+                f"{format_yuan(given_fen)} is not the same whole-fen contribution for each of {persons} persons; "
+                "give facts.individual per person",
+                document_id=document.id,
+                field="amount",
+            )
+    facts.read = set()
+    return facts
+
+
+def _check_window(document: Document, policy: Policy) -> Computation:
+    """郴政办发〔2016〕37号 四(四)3's contribution window, on a contribution with facts (paid_on defaults to its date)."""
+    from ledger.policy.rules.funding import check_contribution_window
+
+    if not policy.has("resident.contribution_window.start"):
+        return Computation("funding.check_contribution_window", {}, policy.reference())
+    given = document.get("facts", {})
+    values = {name: given[name] for name in WINDOW_FACTS if name in given}
+    values.setdefault("paid_on", document.date.isoformat())
+    return check_contribution_window(Facts(values, document.id), policy)
+
+
+def _floor_contribution(document: Document, policy: Policy) -> Evaluation:
+    from ledger.policy.rules.funding import floor_funding
+
+    window = _check_window(document, policy)
+    computation = floor_funding(_floor_facts(document, WINDOW_FACTS), policy)
+    computation.steps.extend(window.steps)
+    return Evaluation(_settle(document, computation, computation.amounts["individual"], "individual contributions"), computation)
+
+
+def _floor_subsidy(document: Document, policy: Policy) -> Evaluation:
+    """A subsidy where the seed sets only floors: checked against them; the level's share is the document's.
+
+    The seeds give no split of the subsidy between levels (郴政办发〔2016〕37号 四(四)3
+    城乡居民医保政府补助纳入同级财政年度预算安排; 苏政发2007年《关于建立城镇居民基本医疗保险制度的意见》 二(四)
+    补助比例由各统筹地区确定), so the document names its level and carries its
+    amount, which may not exceed the whole subsidy the facts give.
+    """
+    from ledger.policy.rules.funding import SubsidySplitOpenError, floor_funding
+
+    computation = floor_funding(_floor_facts(document), policy)
+    whole_fen = computation.amounts["subsidy"]
+    if "level" not in document.fields or document.get("amount") is None:
+        gap = policy.gap_for("resident.subsidy.split")
+        left_open = gap.source if gap else "the seed sets no split of the subsidy between levels"
+        raise SubsidySplitOpenError(
+            f"the facts give a whole subsidy of {format_yuan(whole_fen)}, but {left_open}: "
+            "give the level paying and its amount",
+            document_id=document.id,
+            field="level" if "level" not in document.fields else "amount",
+        )
+    amount_fen = document["amount"]
+    if amount_fen > whole_fen:
+        raise PolicyMismatchError(
+            f"the document says {format_yuan(amount_fen)}, more than the whole subsidy {format_yuan(whole_fen)} the facts give "
+            "(persons × (tier_amount − individual)); see the computation with 'ledger explain'",
+            document_id=document.id,
+            field="amount",
+        )
+    computation.steps.append(Step("this level's part", f"{document['level']}: the document's amount", format_yuan(amount_fen), "the document"))
+    return Evaluation(document, computation)
+
+
 def _contribution(document: Document, state: StateAccess) -> Evaluation:
     from ledger.policy.rules.resident import check_tier_lock, contribution
 
     if "facts" not in document.fields:
         return Evaluation(document)
     policy = _policy(document)
+    if policy.has(FLOOR_ONLY):
+        return _floor_contribution(document, policy)
     facts = _facts(document, ("household",), tier=document.get("tier"))
     computation = contribution(facts, policy)
     evaluation = Evaluation(_settle(document, computation, computation.amounts["individual"], "individual contributions"), computation)
@@ -173,9 +258,12 @@ def _subsidy(document: Document, state: StateAccess) -> Evaluation:
 
     if "facts" not in document.fields:
         return Evaluation(document)
+    policy = _policy(document)
+    if policy.has(FLOOR_ONLY):
+        return _floor_subsidy(document, policy)
     facts = _facts(document)
     facts.values.setdefault("district_class", _district_class(document, facts))
-    computation = subsidy_split(facts, _policy(document))
+    computation = subsidy_split(facts, policy)
     # The municipality's part is provincial-level money in a municipality under the central
     # government (重庆), prefecture-level money elsewhere.
     municipal_level = "provincial" if document["region"][:2] in DIRECT_MUNICIPALITIES else "prefecture"

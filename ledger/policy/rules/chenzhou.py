@@ -144,3 +144,26 @@ def outpatient_pool_share(facts: Facts, policy: Policy) -> Computation:
         "outpatient budget", f"{yuan(fund_total_fen)} × {percent}%, half up", percent_of(fund_total_fen, percent)
     )
     return ex.done({"outpatient_budget": budget_fen})
+
+
+def outpatient_pool_check(outpatient_fen: int, fund_total_fen: int, policy: Policy) -> list[str]:
+    """Findings when a year's outpatient spending exceeds the outpatient pool (门诊医疗统筹基金).
+
+    ``outpatient_fen``: the year's outpatient benefits (5001.02, fen);
+    ``fund_total_fen``: the year's fundraising (4001 + 4101, fen), our reading
+    of 城乡居民医保基金总额. The pool is fund_total × resident.outpatient_pool.share_percent
+    (郴政办发〔2016〕37号 四(四)4, 15% 左右), rounded half up. A finding, never a
+    refusal: the seed says about (左右), and a single claim cannot know the
+    year's total, so the excess is reported for the agency to judge.
+    """
+    if outpatient_fen < 0 or fund_total_fen < 0:
+        raise ValueError("spending and fundraising are never negative here")
+    share = policy.get("resident.outpatient_pool.share_percent")
+    pool_fen = percent_of(fund_total_fen, share.value)
+    if outpatient_fen <= pool_fen:
+        return []
+    return [
+        f"outpatient benefits {yuan(outpatient_fen)} exceed the outpatient pool, {share.value}% 左右 of the year's "
+        f"fundraising {yuan(fund_total_fen)} = {yuan(pool_fen)}: {yuan(outpatient_fen - pool_fen)} too much "
+        f"[{share.source}; {share.file_id}]"
+    ]

@@ -20,7 +20,7 @@ from decimal import Decimal
 from ledger.errors import LedgerError
 from ledger.money import format_yuan as yuan
 from ledger.money import percent_of
-from ledger.policy import Policy
+from ledger.policy import Policy, PolicyError
 from ledger.policy.computation import Computation, Explainer, Step
 from ledger.policy.facts import Facts, reads
 
@@ -37,6 +37,12 @@ class MajorOutpatientTierError(LedgerError):
     """A tier-1 resident claimed a major-disease outpatient cost, which only tier 2 pools."""
 
     rule = "major outpatient diseases pooled for tier 2 only (渝府发〔2007〕113号 三(八) 对选择二档筹资水平参保的人员…纳入统筹基金支付)"
+
+
+class DeductibleNotAllowedError(LedgerError):
+    """A settlement's deductible is above the one the region sets for the hospital level."""
+
+    rule = "the deductible (起付标准) the pooling region sets (渝府发〔2007〕113号 三(八); 渝办发〔2011〕293号 居民办法 四(二))"
 
 
 def _record(ex: Explainer, label: str, formula: str, value: str, source: str) -> None:
@@ -93,7 +99,45 @@ def _unapproved_penalty(ex: Explainer, deductible_fen: int, rate_percent: Decima
     return raised_fen, lowered_percent
 
 
-@reads("tier", "hospital_level", "covered_cost", "approved", "minor", "out_of_city", "out_of_district")
+def _deductible(ex: Explainer, facts: Facts, policy: Policy, level: str) -> int:
+    """The deductible of the stay before any penalty: the settlement's, where it carries one, else the region's.
+
+    Our reading (docs/policy.md §5): a settlement may have applied less than
+    the region's figure for the level (a second stay, a transfer, a group the
+    region's own 办法 favours; the seeds leave these to the region), so a
+    lower one is used and recorded beside the region's; a higher one would
+    charge the insured more than the region allows and is refused
+    (``DeductibleNotAllowedError``). A region with no figure in force takes the
+    settlement's; with neither, the stay is refused naming the open figure.
+    """
+    name = f"resident.inpatient.deductible.level_{level}"
+    region_fen = ex.money(name) if policy.has(name) else None
+    if not facts.has("deductible"):
+        if region_fen is None:
+            gap = policy.gap_for(name)
+            left_open = f" ({gap.source})" if gap else ""
+            raise PolicyError(
+                f"the policy in force for {policy.region} sets no deductible for level-{level} hospitals ({name}){left_open}; "
+                "give the deductible the settlement applied as facts.deductible",
+                document_id=facts.document_id,
+                field="facts.deductible",
+            )
+        return region_fen
+    settled_fen = facts.money("deductible")
+    if region_fen is not None and settled_fen > region_fen:
+        raise DeductibleNotAllowedError(
+            f"the settlement's deductible {yuan(settled_fen)} is above the region's {yuan(region_fen)} for level-{level} "
+            f"hospitals ({name}, {policy.get(name).file_id}): {yuan(settled_fen - region_fen)} too much; give the deductible "
+            "before any increase for an unapproved stay, which the policy applies itself (渝办发〔2011〕293号 居民办法 五(一))",
+            document_id=facts.document_id,
+            field="facts.deductible",
+        )
+    region_text = f"the region's figure {yuan(region_fen)}" if region_fen is not None else "the region sets none"
+    _record(ex, "deductible", f"the settlement applied {yuan(settled_fen)}; {region_text}", yuan(settled_fen), "facts.deductible")
+    return settled_fen
+
+
+@reads("tier", "hospital_level", "covered_cost", "approved", "minor", "out_of_city", "out_of_district", "deductible")
 def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     """An inpatient stay's reimbursement from the resident fund (渝办发〔2011〕293号 居民办法 四(二), 五(一)).
 
@@ -102,8 +146,12 @@ def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     ``out_of_district`` (a hospital outside the home district, default
     false), ``out_of_city`` (a hospital outside Chongqing, default false),
     ``approved`` (the home agency approved the transfer or took the filing,
-    default false), ``minor`` (optional; see below).
-    Rate by tier and level and a deductible per stay by level. A level-3 stay
+    default false), ``minor`` (optional; see below), ``deductible`` (optional,
+    yuan: the deductible the settlement applied, before any penalty; see
+    ``_deductible``).
+    Rate by tier and level and a deductible per stay by level (the region's,
+    or the settlement's where it carries one and it is not above the region's;
+    ``DeductibleNotAllowedError`` otherwise). A level-3 stay
     outside the home district, or any stay outside the city, without approval:
     deductible × 1.05 and rate − 5 points. Then at most what is left of the
     tier's annual cap: ``used_fen`` is what the fund already paid the person
@@ -120,7 +168,7 @@ def inpatient(facts: Facts, policy: Policy, used_fen: int) -> Computation:
     cost_fen = facts.money("covered_cost", allow_zero=False)
     approved = facts.flag("approved")
     rate_percent = ex.percent(f"resident.inpatient.rate_percent.tier_{tier}.level_{level}")
-    deductible_fen = ex.money(f"resident.inpatient.deductible.level_{level}")
+    deductible_fen = _deductible(ex, facts, policy, level)
     if _needs_approval(facts, level):
         if approved:
             _record(ex, "approval", "the home district's agency approved or took the filing (报经…同意): no penalty", "approved", "渝办发〔2011〕293号 居民办法 五(一)")

@@ -157,3 +157,70 @@ def _policy_date(name: str, text: str, year: int | None) -> date:
 
 def _fact_date(facts: Facts, name: str) -> date:
     return facts.date(name)
+
+
+# Figures the seeds leave to the pooling region (郴政办发〔2016〕37号 四(四)3, 苏政发2007年《关于建立城镇居民
+#基本医疗保险制度的意见》 二(三)): a county's own file may set them; without them the document carries them.
+FUNDING_STANDARD = "resident.funding.standard"
+INDIVIDUAL_STANDARD = "resident.funding.individual_standard"
+
+
+def _per_person(facts: Facts, ex: Explainer, policy: Policy, fact: str, figure: str, floor: str) -> int:
+    """A per-person figure from the facts, else the region's own file; refused naming the figure the seed leaves open."""
+    if facts.has(fact):
+        return facts.money(fact, allow_zero=fact == "individual")
+    if policy.has(figure):
+        return ex.money(figure)
+    gap = policy.gap_for(figure)
+    left_open = gap.source if gap else f"the policy in force ({', '.join(policy.files)}) sets no {figure}"
+    minimum = f" only the minimum {policy.get(floor).shown()} ({floor})," if policy.has(floor) else ""
+    raise FundingStandardOpenError(
+        f"the seed sets{minimum} not the figure itself ({left_open}); give facts.{fact} per person "
+        f"(the pooling region's standard), or the amount, or a policy file of the region setting {figure}",
+        document_id=facts.document_id,
+        field=f"facts.{fact}",
+    )
+
+
+class FundingStandardOpenError(LedgerError):
+    """A contribution or subsidy needs a per-person figure the seed leaves to the pooling region, and nothing gives it."""
+
+    rule = "the funding standard is the pooling region's (具体标准由各统筹地区确定)"
+
+
+class SubsidySplitOpenError(LedgerError):
+    """A subsidy with facts where the seed sets no split between levels, and the document names no level and amount."""
+
+    rule = "the subsidy's split between levels is the region's (补助比例由各统筹地区确定)"
+
+
+@reads("persons", "tier_amount", "individual")
+def floor_funding(facts: Facts, policy: Policy) -> Computation:
+    """Contributions and subsidy for residents where the seed sets only funding floors (郴州, Jiangsu).
+
+    Facts: ``persons`` (count), ``tier_amount`` (the region's funding
+    standard per person per year, yuan; or the region's own figure
+    ``resident.funding.standard``), ``individual`` (the individual's share per
+    person, yuan; or ``resident.funding.individual_standard``).
+    Amounts (fen): ``individual`` = persons × individual share, ``subsidy`` =
+    persons × (tier_amount − individual), what governments put in.
+    Refuses with ``FundingBelowMinimumError`` where the standard or the
+    individual share is below the floors in force (郴政办发〔2016〕37号 四(四)3: 570.00,
+    of which the individual 150.00; 苏政发2007年《关于建立城镇居民基本医疗保险制度的意见》 二(三): 150.00), and
+    with ``FundingStandardOpenError`` naming the clause that leaves a figure to
+    the region when neither the facts nor the region's file give it.
+    """
+    ex = Explainer("funding.floor_funding", facts.values, policy)
+    persons = facts.count("persons")
+    if persons == 0:
+        raise facts.error("persons", "must be at least 1")
+    tier_fen = _per_person(facts, ex, policy, "tier_amount", FUNDING_STANDARD, FUNDING_MINIMUM)
+    individual_fen = _per_person(facts, ex, policy, "individual", INDIVIDUAL_STANDARD, INDIVIDUAL_MINIMUM)
+    checked = check_funding(
+        Facts({"tier_amount": yuan(tier_fen), "individual": yuan(individual_fen)}, facts.document_id), policy
+    )
+    ex.computation.steps.extend(checked.steps)
+    subsidy_each_fen = checked.amounts["subsidy"]
+    individual_total_fen = ex.step("individual contributions", f"{persons} × {yuan(individual_fen)}", persons * individual_fen)
+    subsidy_total_fen = ex.step("subsidy", f"{persons} × {yuan(subsidy_each_fen)}", persons * subsidy_each_fen)
+    return ex.done({"individual": individual_total_fen, "subsidy": subsidy_total_fen})
