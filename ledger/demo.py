@@ -151,20 +151,16 @@ class _District:
 
     def _write_opening(self, monthly_benefits: dict[int, int]) -> None:
         months = self.config["spending"]["opening_balance_months"]
-        amounts_fen = {tier: monthly_benefits[tier] * months for tier in (1, 2)}
-        # One opening_balances document per book: the audited balances taken over from the previous system.
-        self.writer.add(
-            self.day(1, 1),
-            self.resident(
-                "opening_balances",
-                year=self.year,
-                audited="期初余额 taken over from the previous system",
-                balances=[
-                    {"account": "1003", "debit": format_yuan(sum(amounts_fen.values()))},
-                    *({"account": "3001", "tier": tier, "credit": format_yuan(fen)} for tier, fen in amounts_fen.items()),
-                ],
-            ),
-        )
+        for tier in (1, 2):
+            amount = format_yuan(monthly_benefits[tier] * months)
+            self.writer.add(
+                self.day(1, 1),
+                self.resident(
+                    "journal",
+                    purpose="期初余额 opening balance taken over from the previous system",
+                    postings=[{"account": "1003", "debit": amount}, {"account": "3001", "tier": tier, "credit": amount}],
+                ),
+            )
 
     def _write_contributions(self) -> None:
         """Individual shares collected in batches over the first quarter, swept at each month end."""
