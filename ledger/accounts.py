@@ -80,8 +80,11 @@ _CHART = [
     Account("1004", "支出户存款", A),
     Account("1005", "国库存款", A),
     Account("1101", "暂付款", A),
+    Account("1101.01", "暂付款—异地就医垫付", A, ("resident", "worker")),
     Account("1201", "债券投资", A),
     Account("2001", "暂收款", L),
+    Account("2001.01", "暂收款—困难居民记账资金", L, ("resident",)),
+    Account("2001.02", "暂收款—异地就医清算", L, ("resident", "worker")),
     Account("2101", "借入款项", L),
     Account("3001", "一般基金结余", N, NOT_WORKER),
     Account("3001.01", "一般基金结余—统筹基金", N, ("worker",)),
@@ -117,6 +120,19 @@ CHART: dict[AccountCode, Account] = {account.code: account for account in _CHART
 CASH, INCOME_ACCOUNT, FISCAL_ACCOUNT, PAYMENT_ACCOUNT, TREASURY = "1001", "1002", "1003", "1004", "1005"
 BANK_ACCOUNTS = frozenset({CASH, INCOME_ACCOUNT, FISCAL_ACCOUNT, PAYMENT_ACCOUNT, TREASURY})
 FUND_BALANCE = "3001"
+# Money held for tier-1 urban hardship residents (记账, 渝府发〔2007〕113号 三(八)): theirs, not the
+# pooled fund's, so a liability until it pays their own share or lapses at the year's end
+# (docs/policy/resident.md, reading 3).
+HARDSHIP_HELD = "2001.01"
+# Cross-district care (渝办发〔2011〕293号): what the district of care advanced for another
+# district's insured, and what each district owes or is owed through the municipal
+# settlement platform (docs/policy/cross-district.md).
+CARE_ADVANCED = "1101.01"
+CARE_CLEARING = "2001.02"
+# Accounts that never cross to the other side: +1 may not go below zero (a debit
+# balance), -1 may not go above it (a credit balance). Drawing more than is held,
+# or settling more than was advanced, is refused.
+ONE_SIDED_ACCOUNTS: dict[AccountCode, int] = {HARDSHIP_HELD: -1, CARE_ADVANCED: 1, CARE_CLEARING: -1}
 WORKER_POOLED_BALANCE = "3001.01"
 
 # Names the documents may use for the bank accounts, besides their codes.

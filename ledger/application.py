@@ -381,6 +381,12 @@ class LedgerApp(Application[UUID]):
             raise ReversalError(f"there is no posted document {reverses} to reverse", field="reverses")
         if original.reversed_by is not None:
             raise ReversalError(f"{reverses} was already reversed by {original.reversed_by}", field="reverses")
+        if original.document_type == "opening_balances":
+            raise ReversalError(
+                f"{reverses} holds a book's opening balances, which cannot be reversed (a reversed opening would leave "
+                "the book no way to be opened again); correct a balance with a journal",
+                field="reverses",
+            )
         if original.document_type in ("reversal", "year_close", "month_close", "period_reopen"):
             raise ReversalError(
                 f"{reverses} is a {original.document_type.replace('_', ' ')}, which cannot be reversed", field="reverses"
@@ -429,10 +435,13 @@ class LedgerApp(Application[UUID]):
         """Close income and expense into 3001 and carry every balance into next year's book."""
         book = self._existing_book(batch, document, "close")
         key = book.key
-        closing = book.closing_postings()
-        carried = book.carried_balances(closing)
+        # Money still held for hardship residents lapses into the fund first (docs/policy/resident.md, reading 3).
+        lapse = book.lapse_postings()
+        closing = book.closing_postings(lapse)
+        carried = book.carried_balances((*lapse, *closing))
         next_key = BookKey(key.region, key.scheme, key.year + 1)
         return [
+            *([Entry(key, Book.HeldLapsed, lapse)] if lapse else []),
             Entry(key, Book.YearClosed, closing),
             Entry(next_key, Book.BalancesCarriedForward, carried, date(key.year + 1, 1, 1), {"from_year": key.year}),
         ]

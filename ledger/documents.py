@@ -302,6 +302,9 @@ FieldReader = Callable[[str, str, Any], Any]
 
 _COMMON: dict[str, FieldReader] = {"region": _region, "scheme": _choice(chart.SCHEMES), "amount": _amount}
 _MEMO: dict[str, FieldReader] = {"memo": _text}
+_AMOUNT_IN_REGION: dict[str, FieldReader] = {"region": _region, "amount": _amount}
+# Funds whose insured are cared for in another district of the municipality (渝办发〔2011〕293号).
+CARE_SCHEMES = ("resident", "worker")
 
 # type -> (required fields, optional fields)
 SPECS: dict[str, tuple[dict[str, FieldReader], dict[str, FieldReader]]] = {
@@ -357,6 +360,18 @@ SPECS: dict[str, tuple[dict[str, FieldReader], dict[str, FieldReader]]] = {
     "journal": (
         {"region": _region, "scheme": _choice(chart.SCHEMES), "purpose": _text, "postings": _journal_postings},
         dict(_MEMO),
+    ),
+    "opening_balances": (
+        {"region": _region, "scheme": _choice(chart.SCHEMES), "year": _year, "balances": _journal_postings},
+        {"audited": _text, **_MEMO},
+    ),
+    "cross_district_care": (
+        {**_AMOUNT_IN_REGION, "home_region": _region, "category": _choice(chart.CLAIM_CATEGORIES)},
+        {"scheme": _choice(CARE_SCHEMES), "tier": _tier, "from": _bank_account, "persons": _count, **_MEMO},
+    ),
+    "cross_district_settlement": (
+        {**_AMOUNT_IN_REGION, "care_region": _region},
+        {"scheme": _choice(CARE_SCHEMES), "month": _month, **_MEMO},
     ),
     "year_close": ({"region": _region, "scheme": _choice(chart.SCHEMES), "year": _year}, dict(_MEMO)),
     "month_close": (
@@ -463,6 +478,8 @@ def _encodable(text: str) -> bool:
 
 
 def _effective_date(document_id: str, kind: str, raw: Mapping[str, Any], fields: Mapping[str, Any]) -> date:
+    if kind == "opening_balances":
+        return _opening_date(document_id, raw, fields)
     if "date" not in raw:
         if kind == "year_close" or (kind == "period_reopen" and "month" not in fields):
             return date(fields["year"], 12, 31)
@@ -473,6 +490,24 @@ def _effective_date(document_id: str, kind: str, raw: Mapping[str, Any], fields:
         return parse_date(raw["date"])
     except DateFormatError as error:
         raise DocumentFormatError(str(error), document_id=document_id, field="date") from None
+
+
+def _opening_date(document_id: str, raw: Mapping[str, Any], fields: Mapping[str, Any]) -> date:
+    """Opening balances are the balances at the start of the year: 1 January of ``year``, whatever else is given."""
+    opening = date(fields["year"], 1, 1)
+    if "date" in raw:
+        try:
+            given = parse_date(raw["date"])
+        except DateFormatError as error:
+            raise DocumentFormatError(str(error), document_id=document_id, field="date") from None
+        if given != opening:
+            raise DocumentFormatError(
+                f"opening balances are the balances of 1 January ({opening.isoformat()}), the 年初余额 of the "
+                f"{fields['year']} book; leave the date out or give {opening.isoformat()}",
+                document_id=document_id,
+                field="date",
+            )
+    return opening
 
 
 def _month_end(year: int, month: int) -> date:
@@ -524,11 +559,15 @@ def _plan_subsidy(d: Document) -> list[Entry]:
     """One level's subsidy, or (computed by the policy engine) every level's part in one entry."""
     book = _book(d)
     parts = d.get("parts") or {d["level"]: d["amount"]}
+    held_fen = d.get("held", 0)
     tier = d.get("tier", 0)
-    postings = [Posting(chart.FISCAL_ACCOUNT, 0, sum(parts.values()))]
+    postings = [Posting(chart.FISCAL_ACCOUNT, 0, sum(parts.values()) + held_fen)]
     for level, amount_fen in parts.items():
         income = chart.SUBSIDY_LEVELS[level]
         postings.append(Posting(income, _line_tier(book, income, tier), -amount_fen))
+    if held_fen:
+        # The hardship extra held for tier-1 persons (记账, 渝府发〔2007〕113号 三(八)) is theirs: a liability.
+        postings.append(Posting(chart.HARDSHIP_HELD, 0, -held_fen))
     return [Entry(book, Book.SubsidyAllocated, tuple(p for p in postings if p.amount_fen))]
 
 
@@ -545,7 +584,8 @@ def _plan_transfer(d: Document) -> list[Entry]:
 
 def _plan_claim(d: Document) -> list[Entry]:
     book = _book(d)
-    expense = chart.CLAIM_CATEGORIES[d["category"]]
+    # A hardship drawdown pays the person's own share from the money held for them, not the fund's benefit.
+    expense = chart.HARDSHIP_HELD if d.get("from_held") else chart.CLAIM_CATEGORIES[d["category"]]
     paid_from = d.get("from", chart.PAYMENT_ACCOUNT)
     return [Entry(book, Book.ClaimPaid, _pair(book, expense, paid_from, d["amount"], d.get("tier", 0)))]
 
@@ -662,7 +702,78 @@ def _plan_journal(d: Document) -> list[Entry]:
     return [Entry(book, Book.JournalPosted, postings)]
 
 
+def _plan_opening_balances(d: Document) -> list[Entry]:
+    """The earlier system's last audited balances, as the book's 年初余额 (the book checks it is empty)."""
+    book = BookKey(d["region"], d["scheme"], d["year"])
+    postings = tuple(Posting(account, tier, amount_fen) for account, tier, amount_fen in d["balances"])
+    return [Entry(book, Book.OpeningBalancesEntered, postings)]
+
+
+def _care_books(d: Document, other_field: str) -> tuple[BookKey, BookKey, BookKey]:
+    """(the document's district, the municipal platform's clearing book, the other district), one municipality."""
+    scheme = d.get("scheme", chart.TIERED_SCHEME)
+    region, other = d["region"], d[other_field]
+    municipality = municipality_of(region)
+    if other == region:
+        raise DocumentFormatError(
+            f"{other} is the document's own region; care in the insured's own district is an ordinary claim",
+            document_id=d.id,
+            field=other_field,
+        )
+    if municipality_of(other) != municipality:
+        raise DocumentFormatError(
+            f"{other} is not in municipality {municipality}; the municipal platform settles only between its own "
+            "districts (渝办发〔2011〕293号)",
+            document_id=d.id,
+            field=other_field,
+        )
+    for name, code in (("region", region), (other_field, other)):
+        if code == municipality:
+            raise DocumentFormatError(
+                f"{code} is the municipality, whose {scheme} book keeps the settlement platform's clearing; name a district",
+                document_id=d.id,
+                field=name,
+            )
+    year = d.date.year
+    return BookKey(region, scheme, year), BookKey(municipality, scheme, year), BookKey(other, scheme, year)
+
+
+def _plan_cross_district_care(d: Document) -> list[Entry]:
+    """The district of care advances; the platform owes it and is owed by the home district, whose benefit it is.
+
+    District of care: Dr 1101.01 / Cr 1004 (or ``from``). Platform: Dr 1101.01 /
+    Cr 2001.02. Home district: Dr 5001.0x (the insured's tier) / Cr 2001.02.
+    The clearing lines net to zero across the three books (docs/policy/cross-district.md).
+    """
+    care, platform, home = _care_books(d, "home_region")
+    amount_fen = d["amount"]
+    expense = chart.CLAIM_CATEGORIES[d["category"]]
+    return [
+        Entry(care, Book.CrossDistrictCareAdvanced, _pair(care, chart.CARE_ADVANCED, d.get("from", chart.PAYMENT_ACCOUNT), amount_fen, 0)),
+        Entry(platform, Book.CrossDistrictCareAdvanced, _pair(platform, chart.CARE_ADVANCED, chart.CARE_CLEARING, amount_fen, 0)),
+        Entry(home, Book.CrossDistrictCareAdvanced, _pair(home, expense, chart.CARE_CLEARING, amount_fen, d.get("tier", 0))),
+    ]
+
+
+def _plan_cross_district_settlement(d: Document) -> list[Entry]:
+    """The home district pays what it owes through the platform, which repays the district of care.
+
+    Home district: Dr 2001.02 / Cr 1003. Platform: Dr 2001.02 / Cr 1101.01.
+    District of care: Dr 1003 / Cr 1101.01.
+    """
+    home, platform, care = _care_books(d, "care_region")
+    amount_fen = d["amount"]
+    return [
+        Entry(home, Book.CrossDistrictSettled, _pair(home, chart.CARE_CLEARING, chart.FISCAL_ACCOUNT, amount_fen, 0)),
+        Entry(platform, Book.CrossDistrictSettled, _pair(platform, chart.CARE_CLEARING, chart.CARE_ADVANCED, amount_fen, 0)),
+        Entry(care, Book.CrossDistrictSettled, _pair(care, chart.FISCAL_ACCOUNT, chart.CARE_ADVANCED, amount_fen, 0)),
+    ]
+
+
 _PLANNERS: dict[str, Callable[[Document], list[Entry]]] = {
+    "opening_balances": _plan_opening_balances,
+    "cross_district_care": _plan_cross_district_care,
+    "cross_district_settlement": _plan_cross_district_settlement,
     "contribution": _plan_contribution,
     "subsidy": _plan_subsidy,
     "transfer": _plan_transfer,

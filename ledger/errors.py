@@ -136,3 +136,15 @@ class BookNotFoundError(LedgerError):
     """A document needed a book that does not exist yet (for example, a year close of an empty year)."""
 
     rule = "book must exist"
+
+
+class HeldOverdrawnError(LedgerError):
+    """A held or clearing account would cross to its other side: more drawn than held, more settled than advanced."""
+
+    rule = "held and clearing accounts never cross sides (渝府发〔2007〕113号 三(八); 渝办发〔2011〕293号)"
+
+
+class OpeningBalancesError(LedgerError):
+    """Opening balances given where a book already has postings, or with lines that are not balances."""
+
+    rule = "opening balances open an empty book, once (会计基础工作规范: 期初余额 from the last audited balances)"

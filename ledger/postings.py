@@ -18,6 +18,7 @@ from ledger.accounts import (
     FISCAL_ACCOUNT,
     INCOME_ACCOUNT,
     NO_TIER,
+    ONE_SIDED_ACCOUNTS,
     PAYMENT_ACCOUNT,
     TIERS,
     AccountCode,
@@ -28,6 +29,7 @@ from ledger.errors import (
     AccountFlowError,
     AccountOverdrawnError,
     BookLimitError,
+    HeldOverdrawnError,
     LedgerError,
     NonPositiveAmountError,
     ReversalDateError,
@@ -186,6 +188,36 @@ def _overdrawn(key: BalanceKey, first: tuple[str, int], lowest: tuple[str, int])
     if lowest != first:
         where += f" and to {format_yuan(lowest[1])} on {lowest[0]}"
     return AccountOverdrawnError(f"{where}: too little by {format_yuan(-lowest[1])}", field="amount")
+
+
+def check_one_sided(balances: Mapping[BalanceKey, int], postings: Sequence[Posting]) -> list[LedgerError]:
+    """No account of ``ONE_SIDED_ACCOUNTS`` crosses to its other side once these postings are applied.
+
+    ``balances`` are the book's balances in fen (debit positive). The money held
+    for hardship residents (2001.01) cannot pay out more than it received; a
+    district cannot be repaid more cross-district advances (1101.01) than it
+    made, nor settle more clearing (2001.02) than it owes. Returns
+    ``HeldOverdrawnError`` values naming the account and by how much.
+    """
+    movement: dict[BalanceKey, int] = {}
+    for posting in postings:
+        if posting.account in ONE_SIDED_ACCOUNTS:
+            movement[posting.key] = movement.get(posting.key, 0) + posting.amount_fen
+    errors: list[LedgerError] = []
+    for key, change_fen in sorted(movement.items()):
+        account, _ = split_key(key)
+        side = ONE_SIDED_ACCOUNTS[account]
+        after_fen = side * (balances.get(key, 0) + change_fen)
+        if after_fen < 0:
+            held_fen = side * balances.get(key, 0)
+            errors.append(
+                HeldOverdrawnError(
+                    f"{account} {CHART[account].name} holds {format_yuan(max(held_fen, 0))}; this would take it "
+                    f"{format_yuan(-after_fen)} past zero: too much by {format_yuan(-after_fen)}",
+                    field="amount",
+                )
+            )
+    return errors
 
 
 def check_self_entry(postings: Sequence[Posting]) -> list[LedgerError]:

@@ -49,7 +49,7 @@ MAXIMUM_DATE_TOLERANCE_DAYS = 31
 
 # Lines that are not movements of money: the opening balance carried from last
 # year, and the year-end close (which never touches a bank account anyway).
-NOT_MOVEMENTS = ("BalancesCarriedForward", "YearClosed")
+NOT_MOVEMENTS = ("BalancesCarriedForward", "OpeningBalancesEntered", "YearClosed")
 
 BY_REFERENCE = "reference"
 BY_AMOUNT_AND_DATE = "amount and date"

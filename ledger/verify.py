@@ -198,7 +198,7 @@ def _seal_issued(book: Book, event: Any) -> list[tuple[int, str, str]]:
 # The parts of a book's state a snapshot holds and posting would read.
 SNAPSHOT_FIELDS = (
     "region", "scheme", "year", "balances", "bank_days", "closed", "merged", "closed_through",
-    "vouchers", "chain_head", "lines", "debit_total_fen", "carried_out",
+    "vouchers", "chain_head", "lines", "debit_total_fen", "carried_out", "opened_with",
 )
 
 

@@ -365,7 +365,7 @@ def test_schema_branch_lists_the_fields_of_specs(kind):
     required, optional = SPECS[kind]
     branch = _branches()[kind]
     assert set(branch["properties"]) == set(ENVELOPE) | set(required) | set(optional)
-    date_field = set() if kind in ("year_close", "month_close", "period_reopen") else {"date"}
+    date_field = set() if kind in ("year_close", "month_close", "period_reopen", "opening_balances") else {"date"}
     # The amount of a computable type may be left to the policy engine when facts are given;
     # the schema says so with anyOf (test_amount_may_be_left_to_the_facts checks it).
     computed = {"amount"} if kind in COMPUTABLE_TYPES else set()
@@ -462,3 +462,40 @@ def test_examples_post_in_order_into_an_empty_ledger(tmp_path):
         # 2012 left 360.00 in the income account; January's sweep empties it with the new receipts.
         assert resident_2013.balance_fen(chart.INCOME_ACCOUNT) == 0
         assert resident_2013.balance_fen("2001") == -50000
+        # The hardship extra held in 2013 (subsidy facts): 14,700.00, less the 60.00 drawn by WZ-2013-CL-0106.
+        assert resident_2013.balance_fen(chart.HARDSHIP_HELD) == -1464000
+        assert ledger.app.book(BookKey("500235", "resident", 2013)).balance_fen(chart.HARDSHIP_HELD) == -720000
+        # Cross-district care of November 2012 was advanced and settled: nothing is left in clearing.
+        platform = ledger.app.book(BookKey("500000", "resident", 2012))
+        assert platform.balances == {} and platform.version == 3
+        assert ledger.app.book(BookKey("500101", "resident", 2012)).balance_fen(chart.CARE_ADVANCED) == 0
+        # 渝北区 opened with its audited balances: 3001 tier 1 41,000.00.
+        assert ledger.app.book(BookKey("500112", "resident", 2013)).balance_fen("3001", 1) == -4100000
+
+
+def test_the_opening_balances_example_file_opens_its_books_with_the_audited_balances(tmp_path):
+    """docs/examples/yubei-2013-opening-balances.jsonl: 渝北区 adopts the ledger for 2013 (docs/documents.md, opening_balances).
+
+    By hand: resident 1003 48,000.00 + 1004 6,500.00 + 1101 1,500.00 = 56,000.00 =
+    2001 2,000.00 + 3001 41,000.00 (tier 1) + 13,000.00 (tier 2); assistance 1003 = 3001 12,500.00.
+    """
+    from ledger.reader import read_records
+    from ledger.statements import Period, Scope, compute
+    from ledger.store import Ledger
+
+    with (DOCS / "examples" / "yubei-2013-opening-balances.jsonl").open("rb") as stream:
+        records = list(read_records(stream, "jsonl", "accountant"))
+    assert [r.error for r in records] == [None, None]
+    with Ledger(f"sqlite:///{tmp_path / 'opening.db'}") as ledger:
+        assert [o.status for o in ledger.post(r.document for r in records)] == ["posted", "posted"]
+        sheet = compute(ledger, "01", Scope("500112", "resident"), Period(2013))
+        opening = {line.spec.code: line.values[0] for line in sheet.lines if line.values[0]}
+        assert opening == {
+            "1003": 4800000, "1004": 650000, "1101": 150000, "assets_total": 5600000,
+            "2001": 200000, "liabilities_total": 200000,
+            "3001": 5400000, "3001:1": 4100000, "3001:2": 1300000, "fund_total": 5400000,
+            "liabilities_and_fund_total": 5600000,
+        }
+        income = compute(ledger, "02", Scope("500112", "assistance"), Period(2013))
+        figures = {line.spec.code: line.values[0] for line in income.lines}
+        assert figures["opening_fund"] == 1250000 and figures["other_fund"] == 0 and figures["closing_fund"] == 1250000

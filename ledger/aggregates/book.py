@@ -18,15 +18,16 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from ledger.accounts import BANK_ACCOUNTS, CHART, Scheme, fund_balance_account
+from ledger.accounts import BANK_ACCOUNTS, CHART, HARDSHIP_HELD, Scheme, fund_balance_account
 from ledger.chain import GENESIS, chain_hash
-from ledger.errors import DateOutsideBookError, LedgerError, PeriodClosedError
+from ledger.errors import DateOutsideBookError, LedgerError, OpeningBalancesError, PeriodClosedError
 from ledger.postings import (
     BalanceKey,
     Posting,
     check_account_flow,
     check_balanced,
     check_lines,
+    check_one_sided,
     check_overdraft,
     check_self_entry,
     check_turnover,
@@ -35,6 +36,10 @@ from ledger.postings import (
     split_key,
 )
 from ledger.regions import RegionCode, municipality_of
+
+# Held money that lapses goes to 其他收入 of tier 1, the only tier it is held for.
+HELD_LAPSES_INTO = "4501"
+HELD_TIER = 1
 
 BOOK_NAMESPACE = UUID("5b7c2f0e-8d0a-4a53-9a43-3c1f4b1e2d01")
 
@@ -155,6 +160,26 @@ class Book(Aggregate):
     class BalancesCarriedForward(Posted):
         from_year: int
 
+    class OpeningBalancesEntered(Posted):
+        """A book opened with the last audited balances of the system the agency used before (期初余额).
+
+        Only the first event after ``Opened``; the book then takes no balances
+        carried forward from an earlier year of the ledger.
+        """
+
+        def apply(self, aggregate: "Book") -> None:
+            super().apply(aggregate)
+            aggregate.opened_with = self.document_id
+
+    class HeldLapsed(Posted):
+        """At the year close, what is left of the money held for hardship residents passes into the fund (其他收入)."""
+
+    class CrossDistrictCareAdvanced(Posted):
+        """Care in one district for an insured of another: the advance, the platform's clearing and the home district's benefit."""
+
+    class CrossDistrictSettled(Posted):
+        """The municipal platform's monthly settlement of cross-district care between two districts."""
+
     class GapCovered(Posted):
         pass
 
@@ -204,7 +229,15 @@ class Book(Aggregate):
 
     # Events whose postings may break the account-flow rules because they
     # return money by its original channel or undo an earlier document.
-    FLOW_EXEMPT = (RefundPaid, RecoveryReceived, DocumentReversed, BalancesCarriedForward, FundsMerged, MergedFundsReceived)
+    FLOW_EXEMPT = (
+        RefundPaid,
+        RecoveryReceived,
+        DocumentReversed,
+        BalancesCarriedForward,
+        OpeningBalancesEntered,
+        FundsMerged,
+        MergedFundsReceived,
+    )
 
     # A year with no income or expense closes with no postings, and an empty
     # book carries nothing forward.
@@ -242,6 +275,8 @@ class Book(Aggregate):
         self.debit_total_fen = 0
         # The balances the last year close left, which next year's book received.
         self.carried_out: dict[BalanceKey, int] = {}
+        # The opening_balances document the book was opened with, if any.
+        self.opened_with = ""
 
     @classmethod
     def open(cls, key: BookKey) -> "Book":
@@ -336,14 +371,50 @@ class Book(Aggregate):
         errors = check_lines(self.scheme, postings)
         if errors:
             return errors
+        errors = self._check_opening(event_class, postings)
+        if errors:
+            return errors
         if postings or not self.may_be_empty(event_class):
             errors = check_balanced(postings)
         errors += check_self_entry(postings)
         if not issubclass(event_class, self.FLOW_EXEMPT):
             errors += check_account_flow(postings)
         errors += check_overdraft(self.balances, self.bank_days, effective_date, postings)
+        errors += check_one_sided(self.balances, postings)
         errors += check_turnover(self.debit_total_fen, postings)
         return errors
+
+    def _check_opening(self, event_class: type, postings: Sequence[Posting]) -> list[LedgerError]:
+        """Opening balances open an empty book, once, with balance-sheet lines; a book so opened takes no carryover."""
+        if issubclass(event_class, self.BalancesCarriedForward) and self.opened_with:
+            return [
+                OpeningBalancesError(
+                    f"book {self.key} was opened with the audited balances of {self.opened_with}; the {self.year - 1} "
+                    "book of the ledger cannot carry its balances into it as well",
+                    field="year",
+                )
+            ]
+        if not issubclass(event_class, self.OpeningBalancesEntered):
+            return []
+        if self.version > 1:
+            already = f" with {self.opened_with}" if self.opened_with else ""
+            return [
+                OpeningBalancesError(
+                    f"book {self.key} already has postings{already}; opening balances open an empty book, once "
+                    "(correct a balance with a journal)",
+                    field="balances",
+                )
+            ]
+        flows = sorted({p.account for p in postings if CHART[p.account].is_income_or_expense})
+        if flows:
+            return [
+                OpeningBalancesError(
+                    f"{', '.join(flows)} are income or expense; opening balances are the balance sheet's "
+                    "(assets, liabilities and fund balance) after the earlier system's year close",
+                    field="balances",
+                )
+            ]
+        return []
 
     def _check_period(self, event_class: type, extra: Mapping[str, object]) -> list[LedgerError]:
         period = str(extra["period"])
@@ -419,12 +490,33 @@ class Book(Aggregate):
             **extra,
         )
 
-    def closing_postings(self) -> tuple[Posting, ...]:
-        """Close every income and expense balance into the fund balance, tier by tier."""
+    def lapse_postings(self) -> tuple[Posting, ...]:
+        """What is left of the money held for hardship residents lapses into the fund at the year close.
+
+        Dr 2001.01 / Cr 4501 其他收入 on tier 1, the tier the money was held for
+        (渝府发〔2007〕113号 三(八); the lapse is our reading, docs/policy/resident.md
+        reading 3). Empty when nothing is held.
+        """
+        held_fen = -self.balance_fen(HARDSHIP_HELD)
+        if held_fen <= 0:
+            return ()
+        return (Posting(HARDSHIP_HELD, 0, held_fen), Posting(HELD_LAPSES_INTO, HELD_TIER, -held_fen))
+
+    def closing_postings(self, before: Sequence[Posting] = ()) -> tuple[Posting, ...]:
+        """Close every income and expense balance into the fund balance, tier by tier.
+
+        ``before`` are postings recorded just before the close (the lapse of
+        held money), counted as if already applied.
+        """
         fund_balance = fund_balance_account(self.scheme)
         postings: list[Posting] = []
         net_by_tier: dict[int, int] = {}
-        for key, balance_fen in sorted(self.balances.items()):
+        balances = dict(self.balances)
+        for posting in before:
+            balances[posting.key] = balances.get(posting.key, 0) + posting.amount_fen
+        for key, balance_fen in sorted(balances.items()):
+            if not balance_fen:
+                continue
             account, tier = split_key(key)
             if CHART[account].is_income_or_expense:
                 postings.append(Posting(account, tier, -balance_fen))

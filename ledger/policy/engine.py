@@ -261,21 +261,24 @@ def _subsidy(document: Document, state: StateAccess) -> Evaluation:
     policy = _policy(document)
     if policy.has(FLOOR_ONLY):
         return _floor_subsidy(document, policy)
-    facts = _facts(document)
+    facts = _facts(document, tier=document.get("tier"))
     facts.values.setdefault("district_class", _district_class(document, facts))
     computation = subsidy_split(facts, policy)
     # The municipality's part is provincial-level money in a municipality under the central
     # government (重庆), prefecture-level money elsewhere.
     municipal_level = "provincial" if document["region"][:2] in DIRECT_MUNICIPALITIES else "prefecture"
-    parts = {
-        "central": computation.amounts["central"],
-        municipal_level: computation.amounts["municipal"],
-        "county": computation.amounts["district"],
-    }
+    amounts = computation.amounts
+    levels = {"central": "central", municipal_level: "municipal", "county": "district"}
+    received = {level: amounts[part] for level, part in levels.items()}
+    # The hardship extra held for tier-1 persons (记账) arrives with the subsidy but is theirs, not income.
+    held = {level: amounts.get(f"held_{part}", 0) for level, part in levels.items()}
     if "level" in document.fields:
-        parts = {document["level"]: parts.get(document["level"], 0)}
-    settled = _settle(document, computation, sum(parts.values()), "the subsidy")
-    return Evaluation(replace(settled, fields={**settled.fields, "parts": parts}), computation)
+        received = {document["level"]: received.get(document["level"], 0)}
+        held = {document["level"]: held.get(document["level"], 0)}
+    settled = _settle(document, computation, sum(received.values()), "the subsidy")
+    parts = {level: received_fen - held[level] for level, received_fen in received.items()}
+    fields = {**settled.fields, "parts": parts, "held": sum(held.values())}
+    return Evaluation(replace(settled, fields=fields), computation)
 
 
 def _with_usage(document: Document, state: StateAccess, rule: Callable[..., Computation], facts: Facts, bucket_of: Callable[[Facts], str]) -> Evaluation:
@@ -299,7 +302,10 @@ def _claim(document: Document, state: StateAccess) -> Evaluation:
         computation = claims.maternity(facts, _policy(document))
         return Evaluation(_settle(document, computation, computation.amounts["benefit"], "the maternity benefit"), computation)
     if category == "other" and facts.has("hardship_group"):
-        return _with_usage(document, state, resident.hardship_drawdown, facts, lambda f: resident.HARDSHIP_BUCKET)
+        # The person's own held money pays, not the pooled fund (渝府发〔2007〕113号 三(八)).
+        evaluation = _with_usage(document, state, resident.hardship_drawdown, facts, lambda f: resident.HARDSHIP_BUCKET)
+        evaluation.document = replace(evaluation.document, fields={**evaluation.document.fields, "from_held": True})
+        return evaluation
     if category == "inpatient":
         return _with_usage(document, state, claims.inpatient, facts, lambda f: claims.ANNUAL_CAP_BUCKET)
     if category == "outpatient":

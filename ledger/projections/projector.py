@@ -227,7 +227,7 @@ class Projector:
             deltas.closed[book_hex] = True
         elif kind == "PeriodReopened" and len(str(data.get("period", ""))) == 4:
             deltas.closed[book_hex] = False
-        brought_forward = kind == "BalancesCarriedForward"
+        brought_forward = kind in OPENING_KINDS
         closing = kind == "YearClosed"
         effective_date = data["effective_date"]
         recorded_at = recorded_text(data["timestamp"])
@@ -333,6 +333,8 @@ class _PositionMoved(Exception):
 # (book id hex, event class name, event attributes)
 _Folded = tuple[str, str, Mapping[str, Any]]
 CLOSING_KINDS = frozenset({"YearClosed", "FundsMerged"})
+# The lines that open a book: balances carried from last year's close, or an earlier system's audited balances.
+OPENING_KINDS = frozenset({"BalancesCarriedForward", "OpeningBalancesEntered"})
 PERIOD_KINDS = frozenset({"YearClosed", "MonthClosed", "PeriodReopened"})
 
 

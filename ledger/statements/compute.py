@@ -23,7 +23,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, func, select
 
-from ledger.accounts import CHART, SCHEMES, AccountClass, fund_balance_account
+from ledger.accounts import CARE_ADVANCED, CARE_CLEARING, CHART, SCHEMES, AccountClass, fund_balance_account
 from ledger.projections import queries, tables
 from ledger.projections.projector import PROJECTION_NAME
 from ledger.regions import is_region_code, municipality_of
@@ -60,16 +60,21 @@ MAXIMUM_PERIOD_ROWS = 10_000
 MAXIMUM_BOOKS = 1_000
 
 # Event kinds (class names) that are not the period's income and expense.
-OPENING_KIND = "BalancesCarriedForward"
+OPENING_KINDS = frozenset({"BalancesCarriedForward", "OpeningBalancesEntered"})
 CLOSING_KIND = "YearClosed"
 MERGED_OUT_KIND = "FundsMerged"
-NOT_FLOW_KINDS = frozenset({OPENING_KIND, CLOSING_KIND, MERGED_OUT_KIND})
+NOT_FLOW_KINDS = frozenset({*OPENING_KINDS, CLOSING_KIND, MERGED_OUT_KIND})
 
 # Remittances and grants between books: both sides are income and expense of one
 # consolidated fund, so a consolidation removes them. A reversal of one mirrors
 # it in the same two books and is removed with it.
 ELIMINABLE_KINDS = ("AdjustmentRemitted", "AdjustmentGranted", "GapCovered", "DocumentReversed")
 ELIMINABLE_ACCOUNTS = ("4401", "4402", "5301", "5302")
+
+# Cross-district care between districts of the scope: what one district advanced and the
+# platform's clearing are claims of the consolidated fund on itself, so a consolidated
+# balance sheet removes them when they net to zero (docs/policy/cross-district.md).
+CLEARING_ACCOUNTS = (CARE_ADVANCED, CARE_CLEARING)
 
 Balances = dict[tuple[str, int], int]
 
@@ -236,7 +241,7 @@ def _fold(rows: Sequence[tuple[str, str, str, int, int]], schemes: Mapping[str, 
             continue
         held = (fund_balance_account(schemes[book_hex]), tier) if leaf.is_income_or_expense else (account, tier)
         span.closing[held] += amount_fen
-        if kind == OPENING_KIND:
+        if kind in OPENING_KINDS:
             span.opening[held] += amount_fen
         if leaf.is_income_or_expense:
             span.by_book[book_hex][(account, tier)] += amount_fen
@@ -244,7 +249,7 @@ def _fold(rows: Sequence[tuple[str, str, str, int, int]], schemes: Mapping[str, 
                 span.flows[account] += amount_fen
             elif kind == MERGED_OUT_KIND:
                 span.other_fund_fen -= amount_fen
-        elif leaf.account_class is AccountClass.NET_ASSETS and kind not in (OPENING_KIND, CLOSING_KIND):
+        elif leaf.account_class is AccountClass.NET_ASSETS and kind not in (*OPENING_KINDS, CLOSING_KIND):
             span.other_fund_fen -= amount_fen
     return span
 
@@ -344,6 +349,7 @@ class _Work:
     eliminated: dict[str, _Eliminated] = field(default_factory=dict)
     closed_books: dict[str, set[str]] = field(default_factory=dict)  # column -> books closed as known
     keys: dict[str, str] = field(default_factory=dict)  # book id -> region/scheme/year
+    consolidated: bool = False
 
 
 def compute(
@@ -384,6 +390,14 @@ def compute(
     lines = tuple(StatementLine(line, tuple(values[c.code][line.code] for c in columns)) for line in shown)
     reopenings = _reopenings(engine, [*books, *previous], cutoff, at)
     eliminations, documents = _elimination_lines(work, columns) if form == INCOME_STATEMENT and scope.consolidated else ((), ())
+    notes = _notes(form, scope, period, cutoff, schemes)
+    if form == BALANCE_SHEET and scope.consolidated:
+        eliminations = _clearing_lines(work, columns)
+        if eliminations:
+            notes += (
+                "汇总范围内异地就医垫付（暂付款）与平台清算款（暂收款）相互抵销，抵销额见抵销表。"
+                "(Cross-district care advances and the platform's clearing between books of the scope are eliminated; see the eliminations.)",
+            )
     return Statement(
         form=target,
         scope=scope,
@@ -396,7 +410,7 @@ def compute(
         reopenings=reopenings,
         eliminations=eliminations,
         eliminated_documents=documents,
-        notes=_notes(form, scope, period, cutoff, schemes),
+        notes=notes,
         checks=checks,
     )
 
@@ -427,7 +441,7 @@ def _cutoff(known_on: datetime | str | None) -> str | None:
 
 def _read(engine, form: str, scope: Scope, period: Period, cutoff: str | None, at: int, books: Sequence[BookRef], previous: Sequence[BookRef]) -> _Work:  # type: ignore[no-untyped-def]
     """Run the queries each column needs, in one connection."""
-    work = _Work(keys={b.book_id: b.key for b in [*books, *previous]})
+    work = _Work(keys={b.book_id: b.key for b in [*books, *previous]}, consolidated=scope.consolidated)
     schemes = {b.book_id: b.scheme for b in [*books, *previous]}
     ids = [b.book_id for b in books]
     spans: dict[str, tuple[list[str], _Bounds]] = {"year": (ids, _Bounds(period.end, None, cutoff, at))}
@@ -465,6 +479,8 @@ def _column_values(target: Form, shown: Sequence[LineSpec], column: Column, work
     span = work.spans[SPAN_OF_COLUMN[column.code]]
     if target.code == BALANCE_SHEET:
         balances = span.opening if column.code == OPENING.code else span.closing
+        if work.consolidated:
+            balances = _without_clearing(balances)
         return _evaluate(shown, _balance_value(balances), {})
     flows = dict(span.flows)
     eliminated = work.eliminated.get(SPAN_OF_COLUMN[column.code])
@@ -475,6 +491,40 @@ def _column_values(target: Form, shown: Sequence[LineSpec], column: Column, work
     else:
         special = {OPENING_FUND: _fund_fen(span.opening), OTHER_FUND: span.other_fund_fen}
     return _evaluate(shown, _flow_value(flows), special)
+
+
+def _clearing_fen(balances: Balances) -> dict[str, int]:
+    """The scope's balances of the cross-district clearing accounts, debit positive."""
+    return {account: sum(fen for (code, _), fen in balances.items() if code == account) for account in CLEARING_ACCOUNTS}
+
+
+def _without_clearing(balances: Balances) -> Balances:
+    """The balances less the cross-district clearing, when the clearing nets to zero across the scope.
+
+    Every cross-district document posts as much to 1101.01 as to 2001.02 across
+    the districts and the platform, so in a scope holding all three the two net
+    to zero and both are removed; a scope that holds only part of a document
+    (a district without the platform) keeps them, for them it is a real claim.
+    """
+    clearing = _clearing_fen(balances)
+    if sum(clearing.values()) or not any(clearing.values()):
+        return balances
+    return {key: fen for key, fen in balances.items() if key[0] not in CLEARING_ACCOUNTS}
+
+
+def _clearing_lines(work: _Work, columns: Sequence[Column]) -> tuple[StatementLine, ...]:
+    """For a consolidated 01: the clearing removed from 暂付款 and 暂收款, per column (empty when none was)."""
+    lines = []
+    for code, spec_code in ((CARE_ADVANCED, "1101"), (CARE_CLEARING, "2001")):
+        spec = form_of(BALANCE_SHEET).line(spec_code)
+        values = []
+        for column in columns:
+            span = work.spans[SPAN_OF_COLUMN[column.code]]
+            balances = span.opening if column.code == OPENING.code else span.closing
+            removed = _without_clearing(balances) is not balances
+            values.append(spec.sign * _clearing_fen(balances)[code] if removed else 0)
+        lines.append(StatementLine(spec, tuple(values)))
+    return tuple(lines) if any(any(line.values) for line in lines) else ()
 
 
 def _reopenings(engine, books: Sequence[BookRef], cutoff: str | None, at: int) -> tuple[Reopening, ...]:  # type: ignore[no-untyped-def]

@@ -160,6 +160,9 @@ BALANCE_SHEET_FORM = Form(
         _debit(7, "1201", "债券投资", side=LEFT),
         LineSpec(8, "assets_total", "资产合计", sign=1, plus=ASSET_LINES, level=0, source=FORMULA, side=LEFT),
         _credit(9, "2001", "暂收款", side=RIGHT, heading="负债："),
+        # Our 其中 line, numbered after the national rows so that they keep their numbers: the money
+        # held for tier-1 hardship residents (记账, 渝府发〔2007〕113号 三(八)), theirs and not the fund's.
+        _credit(18, "2001.01", "其中：困难居民记账资金", level=2, side=RIGHT),
         _credit(10, "2101", "借入款项", side=RIGHT),
         LineSpec(11, "liabilities_total", "负债合计", sign=-1, plus=("2001", "2101"), level=0, source=FORMULA, side=RIGHT),
         _credit(12, "3001", "一般基金结余", side=RIGHT, heading="基金："),

@@ -24,6 +24,7 @@ from ledger.trace import DEFAULT_TRACE_LIMIT, Trace, trace_lines
 LEFT_OUT_OF_FLOWS = {
     "YearClosed": "the year-end close 年终结转",
     "BalancesCarriedForward": "the opening balances carried in 上年结转",
+    "OpeningBalancesEntered": "the opening balances from the earlier system 期初余额",
     "FundsMerged": "a merged fund's balances moved out",
 }
 

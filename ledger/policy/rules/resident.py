@@ -7,6 +7,8 @@ children), ``rural`` (农村居民, subsidised at the 新农合 standard).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ledger.errors import LedgerError
 from ledger.money import format_yuan as yuan
 from ledger.money import percent_of
@@ -46,22 +48,30 @@ def _persons(facts: Facts) -> dict[str, int]:
     return persons
 
 
-@reads("district_class", *CATEGORIES)
+@reads("district_class", "tier", *CATEGORIES)
 def subsidy_split(facts: Facts, policy: Policy) -> Computation:
     """The fiscal subsidy for insured persons, split central / municipal / district.
 
     Facts: persons per category (``urban``, ``urban_hardship_adult``,
-    ``urban_hardship_child``, ``rural``: counts) and ``district_class``
-    (``main_urban``, ``general``, ``poverty_key``).
+    ``urban_hardship_child``, ``rural``: counts), ``district_class``
+    (``main_urban``, ``general``, ``poverty_key``) and, optionally, ``tier``
+    (the document's tier).
     Amounts: ``central``, ``municipal``, ``district`` (fen), summing to the
     whole subsidy. The municipality pays its class's share of the part above
     the central subsidy, rounded half up per category; the district the rest,
     so no fen is lost.
+    When some of it is held, also ``held_central``, ``held_municipal``,
+    ``held_district`` (fen, each within its level's part): at tier 1, with with
+    ``resident.hardship.hold_extra_at_tier_1``, the hardship extra of each
+    hardship person is held for that person (记账, 渝府发〔2007〕113号 三(八)), not
+    the pooled fund's income; it is split between levels as the extra itself
+    is (central its central part, the municipality its share of the rest).
     """
     ex = Explainer("resident.subsidy_split", facts.values, policy)
     district_class = facts.choice("district_class", DISTRICT_CLASSES)
+    hold_extra = facts.has("tier") and facts.choice("tier", ("1", "2")) == "1" and ex.flag("resident.hardship.hold_extra_at_tier_1")
     share_percent = ex.percent(f"resident.subsidy.municipal_share_percent.{district_class}")
-    central_fen = municipal_fen = district_fen = 0
+    amounts = dict.fromkeys(("central", "municipal", "district"), 0)
     for category, count in _persons(facts).items():
         total_fen, central_each_fen = _subsidy_per_person(ex, category)
         local_fen = count * (total_fen - central_each_fen)
@@ -69,10 +79,31 @@ def subsidy_split(facts: Facts, policy: Policy) -> Computation:
         ex.step(f"{category}: central", f"{count} × {yuan(central_each_fen)}", count * central_each_fen)
         ex.step(f"{category}: municipal", f"{count} × {yuan(total_fen - central_each_fen)} × {share_percent}%", municipal_part_fen)
         ex.step(f"{category}: district", f"{count} × {yuan(total_fen - central_each_fen)} − municipal", local_fen - municipal_part_fen)
-        central_fen += count * central_each_fen
-        municipal_fen += municipal_part_fen
-        district_fen += local_fen - municipal_part_fen
-    return ex.done({"central": central_fen, "municipal": municipal_fen, "district": district_fen})
+        amounts["central"] += count * central_each_fen
+        amounts["municipal"] += municipal_part_fen
+        amounts["district"] += local_fen - municipal_part_fen
+        if hold_extra and category in HARDSHIP:
+            _held_parts(ex, category, count, share_percent, amounts)
+    return ex.done(amounts)
+
+
+def _held_parts(ex: Explainer, category: str, count: int, share_percent: Decimal, amounts: dict[str, int]) -> None:
+    """Add the held hardship extra of ``count`` persons of a category to ``amounts``, by level."""
+    group = HARDSHIP[category]
+    extra_fen = ex.money(f"resident.subsidy.{group}.extra_total")
+    extra_central_fen = ex.money(f"resident.subsidy.{group}.extra_central")
+    local_fen = count * (extra_fen - extra_central_fen)
+    municipal_fen = percent_of(local_fen, share_percent)
+    source = "渝府发〔2007〕113号 三(八)"
+    for name in ("held_central", "held_municipal", "held_district"):
+        amounts.setdefault(name, 0)
+    amounts["held_central"] += ex.step(f"{category}: held (记账), central", f"{count} × {yuan(extra_central_fen)}", count * extra_central_fen, source)
+    amounts["held_municipal"] += ex.step(
+        f"{category}: held (记账), municipal", f"{count} × {yuan(extra_fen - extra_central_fen)} × {share_percent}%", municipal_fen, source
+    )
+    amounts["held_district"] += ex.step(
+        f"{category}: held (记账), district", f"{count} × {yuan(extra_fen - extra_central_fen)} − municipal", local_fen - municipal_fen, source
+    )
 
 
 @reads("tier", *CATEGORIES)
