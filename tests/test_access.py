@@ -571,3 +571,26 @@ def test_proposals_are_listed_by_status_and_scope(office):
     with pytest.raises(ProposalError, match="no status"):
         listed(status="waiting")
     assert second.status == "pending"
+
+
+def test_a_document_that_writes_its_municipalitys_book_needs_a_grant_over_both(office):
+    ledger = office
+    engine = ledger.engine
+    add(engine, "cq-acc", ("accountant", CHONGQING))
+    subsidy = {**RESIDENT, "id": "S-1", "type": "subsidy", "date": "2012-01-20", "level": "central", "tier": 1, "amount": "4000.00"}
+    remittance = {**RESIDENT, "id": "RM-1", "type": "remittance", "date": "2012-02-01", "tier": 1, "amount": "100.00"}
+    assert ledger.post_one(read_document(subsidy, "acc")).status == "posted"
+    document = read_document(remittance, "acc")
+    assert proposals.regions_written(ledger, document) == [WANZHOU, CHONGQING]
+    ((outcome, events),) = ledger.app.dry_run([document])
+    assert outcome.status == "posted" and {key.region for key, _ in events} == {WANZHOU, CHONGQING}
+    with pytest.raises(PermissionDeniedError, match="acc may not post document in region 500000"):
+        proposals.authorize_post(ledger, grants.Permissions.load(engine, "acc"), document)
+    proposals.authorize_post(ledger, grants.Permissions.load(engine, "cq-acc"), read_document(remittance, "cq-acc"))
+    assert ledger.post_one(read_document(remittance, "cq-acc")).status == "posted"
+    # Its reversal writes both books too: entered for the district, approved only by a checker over both.
+    entered = proposals.propose(ledger, {"id": "R-2", "type": "reversal", "date": "2012-02-02", "reverses": "RM-1"}, by="cq-acc")
+    assert (entered.region, entered.regions) == (WANZHOU, (WANZHOU, CHONGQING))
+    with pytest.raises(PermissionDeniedError, match="chk may not approve in region 500000"):
+        proposals.approve(ledger, entered.proposal_id, by="chk")
+    assert proposals.approve(ledger, entered.proposal_id, by="cq-chk").status == "posted"

@@ -93,6 +93,7 @@ class Proposal:
       proposal_id: its own id (32 hex digits); document_id, document_type: the document's.
       document: the document as entered (what is posted on approval).
       region: the region it is entered for (a reversal's: that of the document reversed).
+      regions: every region whose books it writes, ``region`` first (see ``regions_written``).
       status: one of ``STATUSES``.
       proposed_by, proposed_at: 制单, who and when (UTC ISO).
       decided_by, decided_at: 审核 (or who withdrew it), who and when; empty while pending.
@@ -105,6 +106,7 @@ class Proposal:
     document_type: str
     document: dict[str, Any]
     region: RegionCode
+    regions: tuple[RegionCode, ...]
     status: str
     proposed_by: str
     proposed_at: str
@@ -117,7 +119,8 @@ class Proposal:
 def _proposal(row: Any) -> Proposal:
     m = row._mapping
     return Proposal(
-        m["proposal_id"], m["document_id"], m["document_type"], json.loads(m["document"]), m["region"], m["status"],
+        m["proposal_id"], m["document_id"], m["document_type"], json.loads(m["document"]), m["region"],
+        tuple(json.loads(m["regions"])), m["status"],
         m["proposed_by"], m["proposed_at"], m["decided_by"], m["decided_at"], m["reason"], m["posted_at"],
     )
 
@@ -125,23 +128,37 @@ def _proposal(row: Any) -> Proposal:
 # ---------------------------------------------------------------- regions
 
 
-def entered_region(ledger: "Ledger", document: Document) -> RegionCode:
-    """The region whose office enters ``document``: its ``region`` field, or for a reversal that of the document it reverses.
+# Types whose document also writes its municipality's adjustment book (ledger.documents: ``_adjustment_book``).
+MUNICIPAL_BOOK_TYPES = frozenset({"remittance", "grant", "gap_cover", "worker_settlement"})
 
-    A reversal names no region; it writes the books the original wrote. Of
-    those, the office is the district (a remittance also wrote its
-    municipality's adjustment book), else the first. Raises
-    ``ReversalError`` when there is no posted document to reverse.
+
+def regions_written(ledger: "Ledger", document: Document) -> list[RegionCode]:
+    """Every region whose books ``document`` writes, the region it is entered for first.
+
+    A document is entered for its ``region``; a remittance, grant, gap cover
+    or worker settlement also writes its municipality's adjustment book. A
+    reversal names no region: it writes the books the document it reverses
+    wrote, and is entered for the district among them (else the first).
+    Raises ``ReversalError`` when there is no posted document to reverse.
     """
     if document.type != "reversal":
-        return document["region"]
+        regions = [document["region"]]
+        if document.type in MUNICIPAL_BOOK_TYPES:
+            regions.append(document.get("municipality", municipality_of(document["region"])))
+        return list(dict.fromkeys(regions))
     reverses = document["reverses"]
     original = ledger.app.registered([reverses]).get(reverses)
     if original is None:
         raise ReversalError(f"there is no posted document {reverses} to reverse", document_id=document.id, field="reverses")
-    regions = [ledger.app.repository.get(UUID(str(book_hex)), version=1).region for book_hex, _ in original.entries]
+    regions = list(dict.fromkeys(ledger.app.repository.get(UUID(str(book_hex)), version=1).region for book_hex, _ in original.entries))
     districts = [region for region in regions if municipality_of(region) != region]
-    return (districts or regions)[0]
+    first = (districts or regions)[0]
+    return [first] + [region for region in regions if region != first]
+
+
+def _require_everywhere(permissions: Permissions, action: Action, regions: Sequence[RegionCode], document_id: str) -> None:
+    for region in regions:
+        permissions.require(action, region, document_id=document_id)
 
 
 # ---------------------------------------------------------------- direct posting
@@ -153,7 +170,7 @@ def authorize_post(ledger: "Ledger", permissions: Permissions, document: Documen
     Raises ``ProposalRequiredError`` for a type ``rules`` send through
     审核, and ``PermissionDeniedError`` unless the user may
     ``close_period`` (a month close) or ``post_document`` (anything else)
-    in the document's region.
+    in every region whose books the document writes (``regions_written``).
     """
     if rules.requires_proposal(document.type):
         raise ProposalRequiredError(
@@ -162,7 +179,7 @@ def authorize_post(ledger: "Ledger", permissions: Permissions, document: Documen
             field="type",
         )
     action = Action.CLOSE_PERIOD if document.type == "month_close" else Action.POST_DOCUMENT
-    permissions.require(action, entered_region(ledger, document), document_id=document.id)
+    _require_everywhere(permissions, action, regions_written(ledger, document), document.id)
 
 
 # ---------------------------------------------------------------- 制单
@@ -177,17 +194,18 @@ def propose(ledger: "Ledger", raw: Mapping[str, Any], *, by: str, now: datetime 
     proposal that could not be posted today is refused now. Raises
     ``DocumentFormatError`` and the posting rules' errors, ``ProposalError``
     for an actor not ``by``, a document already posted or already waiting,
-    and ``PermissionDeniedError`` unless ``by`` may ``propose`` in its region.
+    and ``PermissionDeniedError`` unless ``by`` may ``propose`` in every region it writes.
     """
-    if "actor" in raw and raw["actor"] != by:
+    if raw.get("actor") not in (None, "", by):
         raise ProposalError(
             f"the document names actor {raw['actor']!s:.64}, but it is entered by {by}; the actor is who enters it",
             document_id=str(raw.get("id", ""))[:64] or None,
             field="actor",
         )
     document = read_document({**raw, "actor": by}, by)
-    region = entered_region(ledger, document)
-    Permissions.load(ledger.engine, by).require(Action.PROPOSE, region, document_id=document.id)
+    regions = regions_written(ledger, document)
+    region = regions[0]
+    _require_everywhere(Permissions.load(ledger.engine, by), Action.PROPOSE, regions, document.id)
     ((outcome, _events),) = ledger.app.dry_run([document])
     if outcome.error is not None:
         raise outcome.error
@@ -201,6 +219,7 @@ def propose(ledger: "Ledger", raw: Mapping[str, Any], *, by: str, now: datetime 
         "region": region,
         "municipality": municipality_of(region),
         "province": province_of(region),
+        "regions": json.dumps(regions),
         "status": PENDING,
         "proposed_by": by,
         "proposed_at": timestamp(now),
@@ -248,7 +267,7 @@ def _pending_for_decision(engine: Engine, proposal_id: str, by: str) -> Proposal
             f"{by} entered this document (制单) and so may not approve or reject it (审核); another checker must",
             document_id=proposal.document_id,
         )
-    Permissions.load(engine, by).require(Action.APPROVE, proposal.region, document_id=proposal.document_id)
+    _require_everywhere(Permissions.load(engine, by), Action.APPROVE, proposal.regions, proposal.document_id)
     return proposal
 
 
@@ -418,6 +437,6 @@ def signatures(ledger: "Ledger", document_id: str) -> Signatures:
 
 
 __all__: Sequence[str] = (
-    "ApprovalRules", "DEFAULT_RULES", "Proposal", "Signatures", "approve", "authorize_post", "entered_region", "get_proposal",
+    "ApprovalRules", "DEFAULT_RULES", "Proposal", "Signatures", "approve", "authorize_post", "regions_written", "get_proposal",
     "list_proposals", "post_approved", "proposals_for_document", "propose", "reject", "signatures", "withdraw",
 )

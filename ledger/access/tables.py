@@ -101,6 +101,8 @@ proposals = Table(
     Column("region", String(6), nullable=False),
     Column("municipality", String(6), nullable=False),
     Column("province", String(6), nullable=False),
+    # Every region whose books it writes, as a JSON list, ``region`` first: 审核 is needed over all of them.
+    Column("regions", Text, nullable=False),
     # pending, approved (claimed by a checker, being posted), posted, rejected, withdrawn, or refused
     # (approved, but the ledger refused to post it: ``reason`` holds the ledger's refusal).
     Column("status", String(12), nullable=False),

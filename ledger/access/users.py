@@ -172,7 +172,8 @@ def authenticate(
     does not tell them apart), and ``AuthenticationError`` naming the
     account as disabled when the password is right but the user is disabled.
     """
-    name = username if isinstance(username, str) else ""
+    # A name no user can have (too long, not text) is counted, and fails, as the empty name.
+    name = username if isinstance(username, str) and len(username) <= 64 else ""
     throttle.check(engine, name, client_address, now=now)
     with engine.connect() as connection:
         row = connection.execute(select(users).where(users.c.username == name)).first()
