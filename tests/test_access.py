@@ -171,6 +171,10 @@ def test_grants_refuse_an_unknown_user_role_or_scope_and_a_second_live_grant(led
         assert f"field '{field}'" in str(refused.value)
     with pytest.raises(UserError):
         grants.revoke(engine, "wang", "checker", WANZHOU, by="admin")
+    with pytest.raises(UserError) as refused:
+        grants.permits(engine, "wang", "post_everything", WANZHOU)
+    assert "field 'action'" in str(refused.value)
+    assert not grants.permits(engine, "wang", Action.POST_DOCUMENT, "5001")  # not a region code: nothing is in scope
 
 
 # ------------------------------------------------------------------ users and passwords

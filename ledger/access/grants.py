@@ -51,6 +51,14 @@ def _role(role: Role | str) -> Role:
         raise UserError(f"there is no role {role}; the roles are {known}", field="role") from None
 
 
+def _action(action: Action | str) -> Action:
+    try:
+        return Action(action)
+    except ValueError:
+        known = ", ".join(a.value for a in Action)
+        raise UserError(f"there is no action {action!s:.40}; the actions are {known}", field="action") from None
+
+
 def _scope(scope: str) -> RegionCode:
     if not isinstance(scope, str) or not is_region_code(scope):
         raise UserError(f"{scope!r} is not a six-digit region code (a district, municipality or province)", field="scope")
@@ -133,11 +141,11 @@ class Permissions:
 
     def permits(self, action: Action, region: RegionCode) -> bool:
         """Whether a live grant's role allows ``action`` and its scope covers ``region``."""
-        return allows(list(self.grants), Action(action), region)
+        return allows(list(self.grants), _action(action), region)
 
     def require(self, action: Action, region: RegionCode, *, document_id: str | None = None) -> None:
         """Return if ``permits``; else raise ``PermissionDeniedError`` naming the user, action, region and the roles that allow it."""
-        chosen = Action(action)
+        chosen = _action(action)
         if not self.permits(chosen, region):
             allowing = [role.value for role in roles_allowing(chosen)]
             raise PermissionDeniedError(self.username, chosen.value, region, allowing, document_id=document_id)
