@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ledger import registry, seals  # noqa: F401  (seals registers its table with the registry's)
+from ledger.access import tables as access_tables  # noqa: F401  (users, grants, proposals: with the registry's)
 
 
 # Any fixed 64-bit number, the same in every process: the key of the lock taken while creating the schema.
