@@ -75,4 +75,5 @@ def test_two_writers_on_the_same_books_both_finish_and_the_books_agree(store_url
     with Ledger(store_url) as ledger:
         ids = [d["id"] for d in documents] + [d["id"] for d in second]
         assert len(ledger.app.registered(ids)) == posted
-        assert verify(ledger).agrees
+        report = verify(ledger)
+        assert report.agrees, report.findings[:5]
