@@ -1824,6 +1824,3 @@ def statement_compare(
 def main() -> None:
     app()
 
-
-if __name__ == "__main__":
-    main()
