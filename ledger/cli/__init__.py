@@ -1,0 +1,62 @@
+"""The ``ledger`` command line: one face over the use-case functions of ``ledger.tasks``.
+
+Every command parses its arguments, calls one task and renders what the
+task returns (a table, JSON or CSV); refusals come back as ``LedgerError``
+and leave as a red message and an exit code (``common.answering``). The
+commands live by group: ``posting``, ``books`` (balances), ``audit``
+(verify, rebuild, explain, trace, vouchers, reconcile, seals), ``periods``,
+``policy``, ``demo`` and ``statements``; drawings more than one group
+prints are in ``render``. This module only puts them on the one ``app``,
+in the order ``ledger --help`` lists them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ledger.cli import audit, books, demo, posting
+from ledger.cli.common import err, out
+from ledger.cli.periods import period_app
+from ledger.cli.policy import policy_app
+from ledger.cli.statements import statement_app
+from ledger.output import width_for
+
+app = typer.Typer(
+    help="An event-sourced fund ledger for China's public medical-insurance funds.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _widths() -> None:
+    """Take the width from COLUMNS, the terminal, or none (a file or a pipe) as the command starts."""
+    out.width = width_for(sys.stdout)  # type: ignore[assignment]
+    err.width = width_for(sys.stderr)  # type: ignore[assignment]
+
+
+app.command()(posting.post)
+app.command()(books.balance)
+app.command("trial-balance")(books.trial_balance)
+app.command()(books.books)
+app.command()(books.fiscal)
+app.command()(audit.rebuild)
+app.command()(audit.verify)
+app.add_typer(period_app, name="period")
+app.add_typer(audit.seal_app, name="seal")
+app.add_typer(policy_app, name="policy")
+app.command()(audit.explain)
+app.command()(demo.generate)
+app.command()(demo.demo)
+app.command()(audit.reconcile)
+app.command()(audit.trace)
+app.command()(audit.vouchers)
+app.add_typer(statement_app, name="statement")
+
+
+def main() -> None:
+    """The ``ledger`` entry point."""
+    app()
