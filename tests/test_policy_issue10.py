@@ -351,3 +351,24 @@ def test_the_policy_lists_minors_terms_and_every_figure_left_to_a_later_document
 def test_a_gap_without_what_or_source_is_refused_when_loading():
     with pytest.raises(PolicyError, match="gap x has no source"):
         parse_policy_file(_file("y", "500000", "2012-01-01", '[gaps."x"]\nwhat = "w"\n'))
+
+
+def test_policy_show_lists_every_gap_the_seeds_leave_open_with_its_clause():
+    import json
+
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+
+    shown = CliRunner().invoke(app, ["policy", "show", "500101", "2013-06-30", "--json"])
+    assert shown.exit_code == 0, shown.output
+    gaps = {g["name"]: g for g in json.loads(shown.output)["gaps"]}
+    # 渝府发〔2007〕113号 三(八): minors' better terms are left to a later 具体办法, with no figure.
+    assert "渝府发〔2007〕113号 三(八)" in gaps["resident.minor_terms"]["source"]
+    assert "resident.minor_major_diseases" in gaps
+    # The deductibles are the municipality's to set (渝办发〔2011〕293号 居民办法 四(二)); ours stand in.
+    assert "渝办发〔2011〕293号" in gaps["resident.inpatient.deductible"]["source"]
+    table = CliRunner().invoke(app, ["policy", "show", "500101", "2013-06-30"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0
+    assert "Gaps: figures the seeds leave open" in table.output
+    assert "resident.minor_terms" in table.output

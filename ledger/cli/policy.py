@@ -35,6 +35,15 @@ def policy_show(
         for p in sorted(policy.parameters.values(), key=lambda p: p.name):
             table.add_row(escape(p.name), escape(p.shown()), "≥" if p.minimum else "", escape(p.source + (f" — {p.note}" if p.note else "")), p.file_id)
         console.print(table)
+        gaps = whole_table(
+            "Gaps: figures the seeds leave open (the agency's own file must supply them)",
+            ("gap", "what", "source — note", "file"),
+            prose=("what", "source — note"),
+        )
+        for g in payload["gaps"]:  # type: ignore[union-attr]
+            what = g["what"] + (" (set by the district)" if g["set_by"] == "district" else "")
+            gaps.add_row(escape(g["name"]), escape(what), escape(g["source"] + (f" — {g['note']}" if g["note"] else "")), g["file"])
+        console.print(gaps)
 
     write_report(None, chosen, payload, dict_rows(payload["parameters"], ("name", "value", "unit", "minimum", "source", "file", "note")), draw)  # type: ignore[arg-type]
 

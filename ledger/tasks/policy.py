@@ -28,13 +28,27 @@ def in_force(region: str, on: str) -> Policy:
 
 
 def policy_json(policy: Policy) -> dict[str, object]:
-    """The policy's reference (region, date, version, files) and every parameter: value as written, unit, whether a
-    minimum (不低于), source (seed and clause), file and note; sorted by name."""
+    """The policy's reference (region, date, version, files), every parameter (value as written, unit, whether a
+    minimum (不低于), source (seed and clause), file and note; sorted by name), and every gap: a figure the seeds
+    leave to a later 具体办法 or to the region (what, the clause that leaves it open, the figures that would close
+    it, who sets them), which the agency's own policy file must supply."""
     parameters = [
         {"name": p.name, "value": p.shown(), "unit": p.unit, "minimum": p.minimum, "source": p.source, "file": p.file_id, "note": p.note}
         for p in sorted(policy.parameters.values(), key=lambda p: p.name)
     ]
-    return {**policy.reference(), "parameters": parameters}
+    gaps = [
+        {
+            "name": g.name,
+            "what": g.what,
+            "source": g.source,
+            "note": g.note,
+            "file": g.file_id,
+            "parameters": list(g.parameters),
+            "set_by": g.set_by,
+        }
+        for g in policy.gaps()
+    ]
+    return {**policy.reference(), "parameters": parameters, "gaps": gaps}
 
 
 def check(ledger: Ledger, region: str, year: int) -> list[Finding]:
