@@ -168,10 +168,10 @@ def killed_connections(campaign: Campaign, backend: Backend, file: Path, total: 
                 if _ran_for(process, delay / CONNECTION_KILL_ROUNDS):
                     killed += _terminate_connections(backend, url)
             first = finish(process)
-            if first.traceback:
-                result.note(f"the interrupted `ledger post` printed a traceback: {first.tail()[:240]}")
+            # The interrupted post says what happened (exit 3) or finished; it never shows a traceback.
+            interrupted = [f"the interrupted `ledger post` printed a traceback: {first.tail()[:240]}"] if first.traceback else []
             again = post(file, url)
-            return summary_problems(again, f"the post after {killed} connections were killed", total=total) + proven(url, reference)
+            return interrupted + summary_problems(again, f"the post after {killed} connections were killed", total=total) + proven(url, reference)
 
         result.record(campaign.timed(result, one_trial), f"trial {trial + 1}")
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
+from sqlalchemy.exc import DBAPIError
 
 from ledger.cli import audit, books, demo, posting
 from ledger.cli.common import err, out
@@ -57,6 +59,28 @@ app.command()(audit.vouchers)
 app.add_typer(statement_app, name="statement")
 
 
+# The exit status when the database fails under a command (unreachable, or its connection killed).
+EXIT_DATABASE_FAILED = 3
+
+
 def main() -> None:
-    """The ``ledger`` entry point."""
-    app()
+    """The ``ledger`` entry point.
+
+    A database that cannot be reached, or whose connection dies under a
+    command (a restarted server, an administrator's ``pg_terminate_backend``),
+    is a message and exit 3, never a traceback. Posting saves in whole
+    batches, one transaction each, so what was saved before the failure stays
+    posted, the batch in flight was rolled back, and posting the same file
+    again posts exactly the rest (docs/reliability.md).
+    """
+    try:
+        app()
+    except DBAPIError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        err.print(
+            f"[red]the database failed: {escape(reason[0] if reason else type(error).__name__)}. Whatever a command saved "
+            "before this stays saved whole and nothing is half-written; when the database answers again, run the "
+            "command again (a file posted again posts only what is not yet posted).[/red]",
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_DATABASE_FAILED)
