@@ -77,3 +77,21 @@ def test_two_writers_on_the_same_books_both_finish_and_the_books_agree(store_url
         assert len(ledger.app.registered(ids)) == posted
         report = verify(ledger)
         assert report.agrees, report.findings[:5]
+
+
+def test_a_database_that_fails_under_a_command_is_a_message_and_exit_3(monkeypatch, capsys):
+    import pytest
+    from sqlalchemy.exc import OperationalError
+
+    import ledger.cli as cli
+
+    def killed() -> None:
+        raise OperationalError("INSERT …", {}, Exception("terminating connection due to administrator command"))
+
+    monkeypatch.setattr(cli, "app", killed)
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == cli.EXIT_DATABASE_FAILED == 3
+    printed = " ".join(capsys.readouterr().err.split())
+    assert "the database failed: terminating connection due to administrator command" in printed
+    assert "run the command again" in printed and "Traceback" not in printed
