@@ -85,6 +85,8 @@ class StoredSeal:
     version: int
     document_id: str
     payload: dict[str, Any]
+    # The row's own book id column, which must agree with the payload's.
+    book_id: str = ""
 
 
 def stored(engine: Any, book: str | None = None, period: str | None = None) -> list[StoredSeal]:
@@ -94,7 +96,7 @@ def stored(engine: Any, book: str | None = None, period: str | None = None) -> l
     if period:
         query = query.where(seals.c.period == period)
     with engine.connect() as connection:
-        return [StoredSeal(r.book, r.period, r.version, r.document_id, json.loads(r.payload)) for r in connection.execute(query)]
+        return [StoredSeal(r.book, r.period, r.version, r.document_id, json.loads(r.payload), r.book_id) for r in connection.execute(query)]
 
 
 # ---------------------------------------------------------------- keys and signatures

@@ -31,7 +31,9 @@ from ledger.aggregates.book import Book
 from ledger.chain import GENESIS, link_of
 from ledger.money import format_yuan
 from ledger.postings import balance_key, check_reversal_date, postings_from_rows
-from ledger.projections import queries
+from ledger.projections import queries, tables
+from ledger.projections.audit import compare_projections
+from ledger.projections.projector import PROJECTION_NAME
 
 PAGE_SIZE_EVENTS = 5000
 
@@ -223,7 +225,82 @@ def _registry_disagreements(app, identifier: UUID, events: Sequence[Any]) -> lis
             )
         elif [identifier.hex, event.originator_version] not in [[str(b), int(v)] for b, v in entry.entries]:
             problems.append(f"the document registry does not list {where} among the events of {event.document_id}")
+        else:
+            problems += _registry_type_and_reversal(app, event, entry, where)
     return problems
+
+
+# The document types whose posting writes each kind of book event (``documents.plan`` and ``LedgerApp._apply``).
+DOCUMENT_TYPES_OF_EVENT: dict[str, frozenset[str]] = {
+    "ContributionReceived": frozenset({"contribution"}),
+    "SubsidyAllocated": frozenset({"subsidy"}),
+    "TransferMade": frozenset({"transfer"}),
+    "ClaimPaid": frozenset({"claim"}),
+    "AssistanceDisbursed": frozenset({"assistance"}),
+    "PremiumSponsored": frozenset({"sponsorship"}),
+    "AdjustmentRemitted": frozenset({"remittance"}),
+    "AdjustmentGranted": frozenset({"grant"}),
+    "GapCovered": frozenset({"gap_cover", "worker_settlement"}),
+    "InterestEarned": frozenset({"interest"}),
+    "RefundPaid": frozenset({"refund"}),
+    "RecoveryReceived": frozenset({"recovery"}),
+    "JournalPosted": frozenset({"journal"}),
+    "OpeningBalancesEntered": frozenset({"opening_balances"}),
+    "CrossDistrictCareAdvanced": frozenset({"cross_district_care"}),
+    "CrossDistrictSettled": frozenset({"cross_district_settlement"}),
+    "DocumentReversed": frozenset({"reversal"}),
+    "YearClosed": frozenset({"year_close"}),
+    "BalancesCarriedForward": frozenset({"year_close"}),
+    "HeldLapsed": frozenset({"year_close"}),
+    "FundsMerged": frozenset({"merger"}),
+    "MergedFundsReceived": frozenset({"merger"}),
+    "MonthClosed": frozenset({"month_close"}),
+    "PeriodReopened": frozenset({"period_reopen"}),
+}
+
+
+def _registry_type_and_reversal(app, event: Any, entry: registry.Registered, where: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The registry's document type must be one that writes this kind of event; its ``reversed_by`` must name a reversal of it.
+
+    Posting reads both (a reversal refuses to reverse a close or an opening,
+    and a document is reversed once), so neither may go unproven. A
+    reversal's own event names the document it reverses, which the registry
+    must mark as reversed by it.
+    """
+    problems = []
+    kind = type(event).__name__
+    allowed = DOCUMENT_TYPES_OF_EVENT.get(kind)
+    if allowed is not None and entry.document_type not in allowed:
+        problems.append(
+            f"the document registry gives {event.document_id} type {entry.document_type!r}, but {where} is written only by "
+            f"{' or '.join(sorted(allowed))}"
+        )
+    if isinstance(event, Book.DocumentReversed):
+        original = app.registered([event.reverses]).get(event.reverses)
+        if original is not None and original.reversed_by != event.document_id:
+            problems.append(
+                f"{where} reverses {event.reverses}, but the document registry says {event.reverses} is reversed by "
+                f"{original.reversed_by!r}"
+            )
+    if entry.reversed_by is not None and not _reverses(app, entry.reversed_by, event.document_id):
+        problems.append(
+            f"the document registry says {event.document_id} is reversed by {entry.reversed_by!r}, "
+            f"but no event of {entry.reversed_by!r} reverses it (at {where})"
+        )
+    return problems
+
+
+def _reverses(app, reversal_id: str, document_id: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the events of ``reversal_id``, as the registry lists them, reverse ``document_id``: one event read per reversal."""
+    reversal = app.registered([reversal_id]).get(reversal_id)
+    if reversal is None or not reversal.entries:
+        return False
+    book_hex, version = reversal.entries[0]
+    try:
+        events = list(app.events.get(UUID(str(book_hex)), gt=int(version) - 1, lte=int(version)))
+    except Exception:  # an entry that names no readable event proves nothing
+        return False
+    return any(isinstance(e, Book.DocumentReversed) and e.reverses == document_id and e.document_id == reversal_id for e in events)
 
 
 def _check_link(event, version: int, previous: str, vouchers: dict[str, int]) -> list[str]:  # type: ignore[no-untyped-def]
@@ -275,8 +352,8 @@ def _registry_heads(ledger) -> dict[str, tuple[int, str]]:  # type: ignore[no-un
 
 def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # type: ignore[no-untyped-def]
     """Replay and prove every book; compare with the projections, the registry, the stored seals, snapshots and any seal files given."""
-    ledger.projector.catch_up()
     report = Report()
+    report.findings += _catch_up(ledger)
     context = _Context(
         projected_books={row.book_id: row for row in queries.list_books(ledger.engine)},
         fiscal={(r.region, r.scheme, r.year): r for r in queries.fiscal_accounts(ledger.engine)},
@@ -284,6 +361,7 @@ def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # t
         snapshots=stored_snapshots(ledger),
     )
     for stored_seal in seals.stored(ledger.engine):
+        report.findings += _seal_row_findings(stored_seal)
         context.sealed.setdefault(stored_seal.payload["book_id"], []).append(("stored seal", stored_seal.payload))
     for seal in seal_files:
         context.sealed.setdefault(str(seal["book_id"]), []).append(("seal file", seal))
@@ -302,6 +380,7 @@ def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # t
     for book_hex in sorted(set(context.projected_books) - seen):
         row = context.projected_books[book_hex]
         report.findings.append(Finding(f"{row.region}/{row.scheme}/{row.year}", "is in the projections but has no events"))
+    report.findings += [Finding(d.book, d.message) for d in compare_projections(ledger)]
     report.log_events = count_log_events(ledger)
     log_head = ledger.projector.log_head()
     position = ledger.projector.position()
@@ -310,6 +389,25 @@ def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # t
             Finding("event log", f"ends at notification {log_head} but the projections read up to {position}: events were removed from the end")
         )
     return report
+
+
+def _catch_up(ledger) -> list[Finding]:  # type: ignore[no-untyped-def]
+    """Bring the projections up to the log, unless their position row is missing or the catch-up fails: then name it.
+
+    Without its position row the projector would fold the log again from
+    the start over the rows already there; verify never writes over
+    evidence, so it names the missing row and compares what is stored.
+    """
+    with ledger.engine.connect() as connection:
+        names = [row[0] for row in connection.execute(select(tables.tracking.c.name))]
+    if PROJECTION_NAME not in names:
+        others = f" (it holds {', '.join(repr(n) for n in sorted(names))} instead: renamed?)" if names else ""
+        return [Finding("projections", f"proj_tracking has no row named {PROJECTION_NAME!r}{others}: the projections' position was deleted or renamed")]
+    try:
+        ledger.projector.catch_up()
+    except Exception as error:  # a projection table that refuses the fold is itself evidence
+        return [Finding("projections", f"the projections cannot be brought up to the log: {type(error).__name__}: {str(error).splitlines()[0][:200]}")]
+    return []
 
 
 @dataclass
@@ -342,6 +440,20 @@ def _verify_book(ledger, identifier: UUID, context: _Context, report: Report) ->
         report.seals += 1
         report.findings += _seal_findings(seal, source, replayed)
     stored_versions = {int(seal["version"]) for source, seal in book_seals if source == "stored seal"}
+    issued = {version: (period, document_id) for version, period, document_id in replayed.seals_issued}
+    for source, seal in book_seals:
+        version = int(seal["version"])
+        if version in issued and issued[version] != (str(seal["period"]), str(seal["document_id"])):
+            period, document_id = issued[version]
+            report.findings.append(
+                Finding(
+                    name,
+                    f"the {source} at version {version} says period {seal['period']} and document {seal['document_id']}, "
+                    f"the event there issued a seal of {period} for document {document_id}",
+                )
+            )
+        elif version not in issued and book is not None and version <= book.version:
+            report.findings.append(Finding(name, f"the {source} at version {version} was issued by no close: the event there issues no seal"))
     for version, period, document_id in replayed.seals_issued:
         if version not in stored_versions:
             report.findings.append(
@@ -363,6 +475,24 @@ def _verify_book(ledger, identifier: UUID, context: _Context, report: Report) ->
             Finding(name, f"the log ends at version {book.version} but document {document_id} wrote version {head}: events were removed from the end")
         )
     report.findings += _compare_book(ledger, book, context.projected_books.get(identifier.hex), context.fiscal)
+
+
+def _seal_row_findings(stored_seal: seals.StoredSeal) -> list[Finding]:
+    """A ``ledger_seals`` row's own columns must say what its signed payload says."""
+    payload = stored_seal.payload
+    columns = {
+        "book_id": (stored_seal.book_id, payload.get("book_id")),
+        "book": (stored_seal.book, payload.get("book")),
+        "version": (int(stored_seal.version), payload.get("version")),
+        "period": (stored_seal.period, payload.get("period")),
+        "document_id": (stored_seal.document_id, payload.get("document_id")),
+    }
+    name = f"{payload.get('book', stored_seal.book)} (stored seal of {payload.get('period', stored_seal.period)})"
+    return [
+        Finding(name, f"ledger_seals row says {column} {row_value!r}, its payload says {payload_value!r}: the row was edited")
+        for column, (row_value, payload_value) in columns.items()
+        if row_value != payload_value
+    ]
 
 
 def _snapshot_differences(version: int, state: Mapping[str, Any], replayed: Replayed) -> list[str]:

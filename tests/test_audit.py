@@ -415,3 +415,73 @@ def test_a_document_id_with_backslashes_reaches_the_dated_projection_intact(ledg
     post(ledger, {**STORY[0], "id": document_id})
     assert {row.document_id for row in _lines(ledger)} == {document_id}
     assert verify(ledger).agrees
+
+
+# ---------------------------------------------------------------- every row of every table is proved
+
+
+def _tamper(ledger, statement):
+    with ledger.engine.begin() as connection:
+        connection.execute(statement)
+
+
+def _closed_story(ledger):
+    post(ledger, *STORY, {"id": "YC-1", "type": "year_close", "region": WANZHOU, "scheme": "resident", "year": 2025})
+    assert verify(ledger).agrees
+
+
+def _tamperings():
+    from ledger import registry
+    from ledger.projections import tables
+    from ledger.seals import seals as seal_table
+
+    hexadecimal = book_id(BOOK).hex
+    b, ln, f = tables.balances, tables.lines, tables.fiscal_accounts
+    return {
+        # By hand: the year close sets the book's closed flag.
+        "books closed": (update(tables.books).where(tables.books.c.book_id == hexadecimal).values(closed=False), "closed is 0, the events give True"),
+        "books region": (update(tables.books).where(tables.books.c.book_id == hexadecimal).values(region="500102"), "region is '500102', the events give '500101'"),
+        "periods deleted": (delete(tables.periods).where(tables.periods.c.book_id == hexadecimal), "proj_periods has no row (notification_id="),
+        "lines date": (
+            update(ln).where(ln.c.document_id == "CL-1", ln.c.account == "1004").values(effective_date="2025-03-06"),
+            "effective_date is '2025-03-06', the events give '2025-03-05'",
+        ),
+        "lines voucher": (update(ln).where(ln.c.document_id == "CL-1").values(voucher=2), "voucher is 2, the events give 1"),
+        # Receipts of 1003 in 2025: SW-1 1,000.00 + SB-1 2,000.00 = 300,000 fen.
+        "fiscal receipts": (
+            update(f).where(f.c.region == WANZHOU, f.c.year == 2025).values(receipts_fen=300001),
+            "receipts_fen is 300001, the events give 300000",
+        ),
+        # The close credits 3001:1 with 2,500.00 (1,000 + 2,000 − 500).
+        "balances closed": (
+            update(b).where(b.c.book_id == hexadecimal, b.c.account == "3001").values(closed_fen=0),
+            "closed_fen is 0, the events give -250000",
+        ),
+        # 1002 received 1,000.00 and swept it out: a zero balance whose row still follows from the events.
+        "zero balance deleted": (
+            delete(b).where(b.c.book_id == hexadecimal, b.c.account == "1002"),
+            f"proj_balances has no row (book_id='{hexadecimal}', account='1002', tier=0)",
+        ),
+        "document type": (
+            update(registry.documents).where(registry.documents.c.document_id == "CL-1").values(document_type="journal"),
+            "the document registry gives CL-1 type 'journal', but version 6 (ClaimPaid, document CL-1) is written only by claim",
+        ),
+        "reversed by": (
+            update(registry.documents).where(registry.documents.c.document_id == "CT-1").values(reversed_by="X-1"),
+            "the document registry says CT-1 is reversed by 'X-1', but no event of 'X-1' reverses it",
+        ),
+        "seal period": (update(seal_table).values(period="2024"), "ledger_seals row says period '2024', its payload says '2025'"),
+        "seal document": (update(seal_table).values(document_id="YC-2"), "ledger_seals row says document_id 'YC-2', its payload says 'YC-1'"),
+        "seal version": (update(seal_table).values(version=8), "ledger_seals row says version 8, its payload says 7"),
+        "tracking deleted": (delete(tables.tracking), "proj_tracking has no row named 'ledger_projections': the projections' position was deleted"),
+        "tracking renamed": (update(tables.tracking).values(name="other"), "(it holds 'other' instead: renamed?)"),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_tamperings()))
+def test_verify_names_a_changed_or_deleted_row_of_every_table(ledger, kind):
+    _closed_story(ledger)
+    statement, expected = _tamperings()[kind]
+    _tamper(ledger, statement)
+    found = findings(ledger)  # never a crash
+    assert any(expected in line for line in found), found
