@@ -313,8 +313,8 @@ def test_a_whole_file_in_each_encoding_is_read(name, data, encoding):
     assert record.document["memo"].startswith("街道")
 
 
-def test_the_first_line_with_a_byte_above_ascii_decides_the_encoding():
-    # 3 ASCII lines read alike in both; line 5 is GBK, so GB18030 it is; its Chinese is read right.
+def test_ascii_lines_do_not_vote_and_a_gbk_line_makes_the_file_gb18030():
+    # 3 ASCII lines read alike in both and do not vote; line 5, the only voter, is GBK: GB18030 it is.
     lines = [HEADER] + [f"A-{n},contribution,2015-03-10,500101,resident,1,1,plain" for n in range(3)]
     data = ("\n".join(lines) + "\n").encode("ascii") + "G-1,contribution,2015-03-10,500101,resident,1,1,街道\n".encode("gbk")
     assert [r.document["memo"] for r in records(data, "csv")] == ["plain", "plain", "plain", "街道"]

@@ -247,16 +247,23 @@ def test_a_dry_run_checks_and_computes_and_writes_nothing(store_url, tmp_path):
 
 
 def test_a_dry_run_shows_the_rule_computation(store_url, tmp_path):
-    post_january(store_url, tmp_path)
-    # Fund the payment account, then a claim computed by the resident claims rule.
-    documents = [
-        {**RESIDENT, "id": "T-2", "type": "transfer", "date": "2013-02-01", "from": "fiscal", "to": "payment", "amount": "40.00"},
-    ]
-    path = tmp_path / "feb.jsonl"
-    path.write_text("\n".join(json.dumps(d) for d in documents) + "\n", encoding="utf-8")
-    done = invoke("post", str(path), "--db", store_url, "--dry-run")
+    # Three tier-1 urban residents of 万州 in 2012 pay 50.00 − 40.00 of subsidy = 10.00 each: 30.00
+    # (渝府发〔2007〕113号 三(四), 三(五)2), computed by the resident funding rule from the facts.
+    document = {"id": "C-9", "type": "contribution", "date": "2012-03-02", "region": "500101", "scheme": "resident",
+                "tier": 1, "facts": {"urban": 3}}
+    path = tmp_path / "facts.jsonl"
+    path.write_text(json.dumps(document) + "\n", encoding="utf-8")
+    done = invoke("post", str(path), "--db", store_url, "--dry-run", "--json")
     assert done.exit_code == 0, done.output
-    assert "would post" in done.output and "40.00" in done.output
+    would = json.loads(done.stdout.splitlines()[0])
+    assert would["status"] == "would post"
+    (entry,) = would["entries"]
+    assert {(p["account"], p["debit"], p["credit"]) for p in entry["postings"]} == {("1002", "30.00", "0.00"), ("4001.01", "0.00", "30.00")}
+    assert entry["computation"]["rule"] == "resident.contribution"
+    assert entry["computation"]["facts"] == {"urban": 3, "tier": 1}
+    on_screen = invoke("post", str(path), "--db", store_url, "--dry-run")
+    assert "would post" in on_screen.output and "30.00" in on_screen.output
+    assert json.loads(invoke("books", "--db", store_url, "--json").stdout) == []
 
 
 # ------------------------------------------------------------------ explain and policy in one unit, one citation style
