@@ -34,6 +34,7 @@ from ledger.postings import balance_key, check_reversal_date, postings_from_rows
 from ledger.projections import queries, tables
 from ledger.projections.audit import compare_projections
 from ledger.projections.projector import PROJECTION_NAME
+from ledger.verify_state import verify_state
 
 PAGE_SIZE_EVENTS = 5000
 
@@ -56,6 +57,8 @@ class Report:
         as "book events"; the log also holds the policy engine's state
         (persons' annual use, households' tiers, district remittances).
       log_events: every event in the log, books' and the engine's.
+      state_events: the policy engine's state events proven against the
+        books (``ledger.verify_state``).
       seals: seals checked (stored and given as files).
       snapshots: stored snapshots compared with the replay.
       findings: every disagreement, naming book, version, document and date.
@@ -64,6 +67,7 @@ class Report:
     books: int = 0
     events: int = 0
     log_events: int = 0
+    state_events: int = 0
     seals: int = 0
     snapshots: int = 0
     findings: list[Finding] = field(default_factory=list)
@@ -381,6 +385,8 @@ def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # t
         row = context.projected_books[book_hex]
         report.findings.append(Finding(f"{row.region}/{row.scheme}/{row.year}", "is in the projections but has no events"))
     report.findings += [Finding(d.book, d.message) for d in compare_projections(ledger)]
+    report.state_events, state_findings = verify_state(ledger)
+    report.findings += [Finding(aggregate, message) for aggregate, message in state_findings]
     report.log_events = count_log_events(ledger)
     log_head = ledger.projector.log_head()
     position = ledger.projector.position()
