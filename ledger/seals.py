@@ -67,6 +67,13 @@ def payload(book: Any, period: str, document_id: str, sealed_at: str) -> dict[st
     }
 
 
+# Every key a seal states (``payload``): a stored seal with any other was edited.
+PAYLOAD_KEYS = frozenset(
+    {"format", "book", "book_id", "period", "document_id", "sealed_at", "version", "chain_head", "events", "lines",
+     "debit_total_fen", "balances", "vouchers"}
+)
+
+
 def row(seal: Mapping[str, Any]) -> dict[str, object]:
     return {
         "book_id": seal["book_id"],

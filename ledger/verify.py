@@ -102,6 +102,8 @@ class Replayed:
     rules: list[str] = field(default_factory=list)
     # The version, period and document of every event that issued a seal.
     seals_issued: list[tuple[int, str, str]] = field(default_factory=list)
+    # When each seal-issuing event was recorded: the seal's sealed_at.
+    sealed_at: dict[int, str] = field(default_factory=dict)
     # The book's state at each version asked for, to compare stored snapshots with.
     states_at: dict[int, dict[str, Any]] = field(default_factory=dict)
 
@@ -166,7 +168,10 @@ def replay(  # type: ignore[no-untyped-def]
                 return replayed
             if replayed.book is not None and isinstance(event, Book.Posted):
                 replayed.rules += _broken_rules(replayed.book, event, document_dates)
-                replayed.seals_issued += _seal_issued(replayed.book, event)
+                issued = _seal_issued(replayed.book, event)
+                if issued:
+                    replayed.seals_issued += issued
+                    replayed.sealed_at[event.originator_version] = event.timestamp.isoformat()
             replayed.book = event.mutate(replayed.book)
             version, previous = event.originator_version, event.chain
             if version in capture_at:
@@ -601,6 +606,16 @@ def _seal_findings(seal: Mapping[str, Any], source: str, replayed: Replayed) -> 
         have = replayed.book.version if replayed.book is not None else 0
         return [Finding(name, f"the store has {have} events of the book; the seal covers {version}: events were removed")]
     findings = []
+    # What the seal says beside the figures: its format, the event count and when the issuing event was recorded.
+    expected = {"format": seals.SEAL_FORMAT, "events": version}
+    if version in replayed.sealed_at:
+        expected["sealed_at"] = replayed.sealed_at[version]
+    for key, value in expected.items():
+        if seal.get(key) != value:
+            findings.append(Finding(name, f"the seal says {key} {seal.get(key)!r}, the events say {value!r}"))
+    unknown = sorted(set(seal) - seals.PAYLOAD_KEYS)
+    if unknown:
+        findings.append(Finding(name, f"the seal holds {', '.join(unknown)}, which no seal states"))
     if figures["chain_head"] != seal["chain_head"]:
         findings.append(Finding(name, f"chain head at version {version} is {figures['chain_head'][:16]}…, the seal says {seal['chain_head'][:16]}…"))
     if figures["lines"] != seal["lines"]:

@@ -14,6 +14,7 @@ name them.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -174,6 +175,27 @@ def test_a_deleted_seal_row_is_named(ledger):
     assert len(found) == 2, found
     result = CliRunner().invoke(app, ["verify", "--db", ledger.url])
     assert result.exit_code == 1
+
+
+
+@pytest.mark.parametrize(
+    "key,value,says",
+    [
+        ("sealed_at", "2024-01-31T00:00:00+00:00", "the seal says sealed_at '2024-01-31T00:00:00+00:00', the events say"),
+        ("format", "ledger-seal/0", "the seal says format 'ledger-seal/0', the events say 'ledger-seal/1'"),
+        ("events", 99, "the seal says events 99, the events say 4"),
+        ("signed_by", "someone", "the seal holds signed_by, which no seal states"),
+    ],
+)
+def test_a_seal_row_whose_payload_was_edited_beside_its_figures_is_named(ledger, key, value, says):
+    post(ledger, C1, T1, {"id": "MC-1", "type": "month_close", **WORKER, "year": 2024, "month": 1, "seal": True})
+    assert verify(ledger).agrees
+    with ledger.engine.begin() as connection:
+        (stored,) = connection.execute(select(seal_table.c.payload)).scalars()
+        edited = {**json.loads(stored), key: value}
+        connection.execute(update(seal_table).values(payload=json.dumps(edited)))
+    found = findings(ledger)
+    assert any(says in finding for finding in found), found
 
 
 # ---------------------------------------------------------------- snapshots

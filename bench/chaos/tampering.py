@@ -33,6 +33,9 @@ from bench.stores import Backend
 SNAPSHOT_DOCUMENTS = 1000  # application.SNAPSHOT_INTERVAL_EVENTS: one book passes a snapshot
 COLLISION_STEP = 100_003
 TABLE_PREFIXES = ("ledger_", "proj_")
+# Who may do what (ledger/access/: users, grants, tokens, proposals, login attempts) is not part of the books
+# and not yet proven by verify; the service issue (11) is to put it under proof. Left out, and said so.
+ACCESS_TABLES = ("ledger_users", "ledger_grants", "ledger_tokens", "ledger_proposals", "ledger_login_attempts")
 MARKER = "CHAOS-TAMPERED"
 
 
@@ -56,6 +59,7 @@ def tampering(campaign: Campaign, backend: Backend, documents: list[dict[str, An
         result.record([f"the store to tamper with did not post cleanly: {run.tail()} {problems}"], "setup")
         return
     saved = _saved(backend, url)
+    result.note(f"not tampered: {', '.join(ACCESS_TABLES)} (access records, not the books; verify does not prove them yet)")
     names = _book_names(saved)
     refused = 0
     for table in saved.values():
@@ -87,7 +91,7 @@ def _saved(backend: Backend, url: str) -> dict[str, Table]:
     engine = sqlalchemy.create_engine(url)
     try:
         inspector = sqlalchemy.inspect(engine)
-        names = sorted(t for t in inspector.get_table_names() if t.startswith(TABLE_PREFIXES))
+        names = sorted(t for t in inspector.get_table_names() if t.startswith(TABLE_PREFIXES) and t not in ACCESS_TABLES)
         keys = {name: inspector.get_pk_constraint(name)["constrained_columns"] for name in names}
     finally:
         engine.dispose()
