@@ -42,12 +42,12 @@ class Posted:
         return " | ".join(line.strip() for line in text[-3:])[:400]
 
 
-def post_command(file: Path, url: str) -> list[str]:
-    return [*ledger_command(), "post", str(file), "--db", url, "-q"]
+def post_command(file: Path, url: str, *options: str) -> list[str]:
+    return [*ledger_command(), "post", str(file), "--db", url, "-q", *options]
 
 
-def start_post(file: Path, url: str) -> subprocess.Popen:
-    return subprocess.Popen(post_command(file, url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CHILD_ENVIRONMENT)
+def start_post(file: Path, url: str, *options: str) -> subprocess.Popen:
+    return subprocess.Popen(post_command(file, url, *options), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CHILD_ENVIRONMENT)
 
 
 def finish(process: subprocess.Popen, timeout: float = CHILD_LIMIT_SECONDS) -> Posted:
@@ -68,9 +68,9 @@ def parsed(exit_code: int, stdout: bytes, stderr: bytes) -> Posted:
     return Posted(exit_code, *counts, out, stderr.decode("utf-8", errors="replace"))
 
 
-def post(file: Path, url: str) -> Posted:
-    """Post a whole file in a child process and wait for it."""
-    return finish(start_post(file, url))
+def post(file: Path, url: str, *options: str) -> Posted:
+    """Post a whole file in a child process (with ``ledger post`` options) and wait for it."""
+    return finish(start_post(file, url, *options))
 
 
 def summary_problems(run: Posted, label: str, *, posted: int | None = None, rejected: int = 0, total: int | None = None) -> list[str]:
