@@ -311,3 +311,18 @@ def test_openapi_names_every_schema(client):
             ok = next(v for k, v in operation["responses"].items() if k.startswith("2"))
             schema = ok.get("content", {}).get("application/json", {}).get("schema", {})
             assert "$ref" in schema or "$ref" in schema.get("items", {}) or not schema, (method, path, schema)
+
+
+def test_the_demo_users_log_in_with_the_documented_password_one_per_role(store_url):
+    from ledger.service.demo_users import add_demo_users
+
+    app = create_app(store_url)
+    assert add_demo_users(app.state.ledger.engine) == ["accountant", "checker", "auditor", "finance", "admin"]
+    assert add_demo_users(app.state.ledger.engine) == []  # a second demo run adds no one
+    with TestClient(app) as test_client:
+        # The README's account and password (README.md, "make serve").
+        for username, role in (("accountant", "accountant"), ("checker", "checker"), ("auditor", "auditor"),
+                               ("finance", "finance_officer"), ("admin", "administrator")):
+            token = login(test_client, username, "demo-password-2013")
+            assert test_client.get("/api/me", headers=token).json()["grants"] == [
+                {"role": role, "scope": "500000", "scope_kind": "province"}]
