@@ -224,6 +224,8 @@ def test_the_actor_is_the_logged_in_user_never_a_field(client):
     refused = client.post("/api/documents", json={**contribution("C-3"), "actor": "checker"}, headers=token)
     assert_problem(refused, 422, field="actor", contains="the actor is who is logged in (accountant)")
     assert client.post("/api/documents", json={**contribution("C-3"), "actor": "accountant"}, headers=token).status_code == 201
+    assert_problem(client.post("/api/proposals", json={**journal("J-9"), "actor": "checker"}, headers=token), 422, field="actor",
+                   rule="the actor is the logged-in user")
     entries = client.get("/api/documents/C-3", headers=token).json()["entries"]
     assert {entry["actor"] for entry in entries} == {"accountant"}
     upload = client.post("/api/documents/upload", params={"format": "csv"}, headers=token, content=(
@@ -326,3 +328,16 @@ def test_the_demo_users_log_in_with_the_documented_password_one_per_role(store_u
             token = login(test_client, username, "demo-password-2013")
             assert test_client.get("/api/me", headers=token).json()["grants"] == [
                 {"role": role, "scope": "500000", "scope_kind": "province"}]
+
+
+def test_a_streamed_body_over_the_limit_is_413_and_posts_nothing(client):
+    token = login(client, "accountant")
+
+    def chunks():  # no Content-Length: the limit is counted as the body streams in
+        line = b'{"id":"S-%d","type":"contribution","date":"2012-01-08","region":"500101","scheme":"resident","tier":1,"amount":"1.00"}\n'
+        for number in range(service_app.MAXIMUM_UPLOAD_BYTES // len(line) + 10):
+            yield line % number
+
+    answer = client.post("/api/documents/upload", content=chunks(), headers=token)
+    assert_problem(answer, 413, rule="bounded request size")
+    assert_problem(client.get("/api/documents/S-1", headers=token), 404)

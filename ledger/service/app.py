@@ -25,6 +25,7 @@ from typing import Annotated, Any, Optional
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.access import grants, proposals, tokens, users
@@ -37,7 +38,7 @@ from ledger.errors import LedgerError
 from ledger.reader import FORMATS, Record, read_records
 from ledger.service import models
 from ledger.service.problems import (
-    BodyTooLargeError, DocumentNotFoundError, ProposalNotFoundError, from_error, problem, status_of,
+    ActorMismatchError, BodyTooLargeError, DocumentNotFoundError, ProposalNotFoundError, from_error, problem, status_of,
 )
 from ledger.statements.render import to_csv, to_json, write_xlsx
 from ledger.store import Ledger
@@ -130,6 +131,13 @@ def create_app(url: str | None = None) -> FastAPI:
         field = ".".join(where) or None
         detail = f"field '{field}': {first.get('msg', 'is not valid')} [request arguments]" if field else "the request is not valid [request arguments]"
         return problem(422, detail, type_name="argument", field=field, rule="request arguments")
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, error: DBAPIError) -> Response:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        return problem(503, f"the database failed: {reason[0] if reason else type(error).__name__}. Whatever was saved before "
+                       "stays saved whole; send the request again when the database answers (a document sent again is a "
+                       "duplicate, never posted twice)", type_name="database-failed", rule="database", headers={"Retry-After": "5"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
@@ -277,10 +285,13 @@ def create_app(url: str | None = None) -> FastAPI:
     # ------------------------------------------------------------ posting
 
     def checked(raw: dict[str, Any], who: str) -> Any:
-        if raw.get("actor") not in (None, "", who):
-            raise LedgerError(f"names actor {str(raw['actor'])[:64]!r}; the actor is who is logged in ({who}): leave it out",
-                              document_id=str(raw.get("id", ""))[:64] or None, field="actor")
+        checked_actor(raw, who)
         return read_document({**raw, "actor": who}, who)
+
+    def checked_actor(raw: dict[str, Any], who: str) -> None:
+        if raw.get("actor") not in (None, "", who):
+            raise ActorMismatchError(f"names actor {str(raw['actor'])[:64]!r}; the actor is who is logged in ({who}): leave it out",
+                              document_id=str(raw.get("id", ""))[:64] or None, field="actor")
 
     def authorized(opened: Ledger, user: Permissions, document: Any) -> None:
         try:
@@ -322,18 +333,15 @@ def create_app(url: str | None = None) -> FastAPI:
                 for record in records:
                     if record.document is not None:
                         try:
-                            if record.document.actor not in (user.username,) and record.document.actor != "unknown":
-                                raise LedgerError(f"names actor {record.document.actor[:64]!r}; the actor is who is logged in "
+                            if record.document.actor != user.username:
+                                raise ActorMismatchError(f"names actor {record.document.actor[:64]!r}; the actor is who is logged in "
                                                   f"({user.username}): leave it out", document_id=record.document.id, field="actor")
-                            document = record.document.__class__(record.document.id, record.document.type, record.document.date,
-                                                                 user.username, record.document.fields)
-                            authorized(opened, user, document)
-                            record = Record(record.line, record.size_bytes, document=document)
+                            authorized(opened, user, record.document)
                         except LedgerError as error:
                             record = Record(record.line, record.size_bytes, error=error.for_document(record.document.id))
                     yield record
 
-            records = read_records(io.BytesIO(body), file_format, default_actor="unknown")
+            records = read_records(io.BytesIO(body), file_format, default_actor=user.username)
             lines = sorted((line_json(line) for line in post_records(opened, allowed(records), summary)), key=lambda line: line["line"])
         return _json({"summary": summary.to_json(), "lines": lines}, 200)
 
@@ -343,6 +351,7 @@ def create_app(url: str | None = None) -> FastAPI:
     def propose(user: User, body: models.Document) -> dict:
         """Enter a document for 审核 (a journal, a reversal, a period reopening, a year close) as the logged-in user."""
         raw = body.model_dump()
+        checked_actor(raw, user.username)
         with books() as opened:
             return _proposal(proposals.propose(opened, raw, by=user.username))
 

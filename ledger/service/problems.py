@@ -14,6 +14,7 @@ faces say the same words. The status follows what was refused:
 | a document id posted before with other content (``DuplicateConflictError``), a proposal decided already | 409 |
 | a body over the size limit | 413 |
 | a document or an argument the ledger refuses (any other ``LedgerError``) | 422 |
+| the database failing under a request (``DBAPIError``) | 503 with ``Retry-After`` |
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class ProposalNotFoundError(NotFoundError):
 
 class DocumentNotFoundError(NotFoundError):
     """A document id that names no posted document."""
+
+
+class ActorMismatchError(LedgerError):
+    """A document naming an ``actor`` other than the logged-in user: the actor on an event is who logged in."""
+
+    rule = "the actor is the logged-in user"
 
 
 class BodyTooLargeError(LedgerError):
