@@ -105,6 +105,8 @@ def create_app(url: str | None = None) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's interactive pages load their scripts from a CDN; the service serves nothing from one
+        redoc_url=None,
         title="ledger",
         version="0.1.0",
         summary="An event-sourced fund ledger for China's public medical-insurance funds (docs/service.md).",
