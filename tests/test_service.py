@@ -341,3 +341,31 @@ def test_a_streamed_body_over_the_limit_is_413_and_posts_nothing(client):
     answer = client.post("/api/documents/upload", content=chunks(), headers=token)
     assert_problem(answer, 413, rule="bounded request size")
     assert_problem(client.get("/api/documents/S-1", headers=token), 404)
+
+
+# ------------------------------------------------------------------ ledger user
+
+
+def test_user_commands_add_grant_list_revoke_disable_and_never_echo_the_password(store_url):
+    from typer.testing import CliRunner
+
+    from ledger.cli import app as cli
+
+    runner = CliRunner()
+    secret = "a secret of twenty chars"
+    added = runner.invoke(cli, ["user", "add", "zhang", "--name", "张会计", "--password-stdin", "--db", store_url], input=secret + "\n")
+    assert added.exit_code == 0 and "added zhang" in added.output and secret not in added.output
+    assert runner.invoke(cli, ["user", "grant", "zhang", "accountant", WANZHOU, "--by", "root", "--db", store_url]).exit_code == 0
+    listed = runner.invoke(cli, ["user", "list", "--db", store_url], env={"COLUMNS": "200"})
+    assert "accountant@500101" in listed.output and secret not in listed.output
+    refused = runner.invoke(cli, ["user", "grant", "zhang", "bogus", WANZHOU, "--db", store_url])
+    assert refused.exit_code == 1 and "there is no role bogus" in refused.output
+    with TestClient(create_app(store_url)) as test_client:
+        token = login(test_client, "zhang", secret)
+        assert test_client.get(f"/api/books/{WANZHOU}/resident/2012/balances", headers=token).status_code == 404  # allowed; no book yet
+        assert runner.invoke(cli, ["user", "revoke", "zhang", "accountant", WANZHOU, "--db", store_url]).exit_code == 0
+        assert_problem(test_client.get(f"/api/books/{WANZHOU}/resident/2012/balances", headers=token), 403)
+        assert runner.invoke(cli, ["user", "disable", "zhang", "--db", store_url]).exit_code == 0
+        assert_problem(test_client.get("/api/me", headers=token), 401)
+    again = runner.invoke(cli, ["user", "revoke", "zhang", "accountant", WANZHOU, "--db", store_url])
+    assert again.exit_code == 1 and "holds no accountant over 500101" in again.output
