@@ -126,6 +126,7 @@ ALLOWED = {
     "post": {"accountant"},
     "propose": {"accountant"},
     "approve": {"checker"},
+    "reject": {"checker"},
 }
 
 
@@ -157,10 +158,10 @@ def call(client, endpoint, region, headers, serial):
         return client.post("/api/documents", json=contribution(f"M-{serial}", region, "1.00"), headers=headers)
     if endpoint == "propose":
         return client.post("/api/proposals", json=journal(f"P-{serial}", region, "1.00"), headers=headers)
-    if endpoint == "approve":
+    if endpoint in ("approve", "reject"):
         entered = client.post("/api/proposals", json=journal(f"A-{serial}", region, "1.00"), headers=login(client, "cq-acc"))
         assert entered.status_code == 201, entered.text
-        return client.post(f"/api/proposals/{entered.json()['proposal_id']}/approve", headers=headers)
+        return client.post(f"/api/proposals/{entered.json()['proposal_id']}/{endpoint}", json={"reason": "no evidence"}, headers=headers)
     raise AssertionError(endpoint)
 
 
@@ -197,8 +198,17 @@ def test_a_district_accountant_neither_reads_nor_posts_another_districts_books(c
     ).encode(), headers=token)
     assert upload.json()["summary"] == {"posted": 0, "postings": 0, "duplicates": 0, "rejected": 1, "dry_run": False}
     assert upload.json()["lines"][0]["error"] == "PermissionDeniedError"
-    # 江津's balances are as the municipal accountant posted them: 1,120.00 on 1002, nothing more.
     cq = login(client, "cq-acc")
+    assert client.post("/api/proposals", json=journal("J-J", JIANGJIN), headers=cq).status_code == 201
+    assert client.post("/api/proposals", json=journal("J-W", WANZHOU), headers=cq).status_code == 201
+    assert [p["document_id"] for p in client.get("/api/proposals", headers=token).json()["items"]] == ["J-W"]
+    assert [p["document_id"] for p in client.get("/api/proposals", headers=cq).json()["items"]] == ["J-J", "J-W"]
+    assert_problem(client.get("/api/proposals", params={"scope": JIANGJIN}, headers=token), 403)
+    # The municipal accountant's books, a page at a time: 500101 then 500116 (region order).
+    first = client.get("/api/books", params={"limit": 1}, headers=cq).json()
+    second = client.get("/api/books", params={"limit": 1, "offset": 1}, headers=cq).json()
+    assert [b["region"] for b in first["items"] + second["items"]] == [WANZHOU, JIANGJIN] and first["total"] == 2
+    # 江津's balances are as the municipal accountant posted them: 1,120.00 on 1002, nothing more.
     rows = client.get(f"/api/books/{JIANGJIN}/resident/2012/balances", headers=cq).json()["rows"]
     assert {(r["account"], r["tier"]): r["balance"] for r in rows if r["balance"] != "0.00"} == {("1002", 0): "1120.00", ("4001.01", 1): "-1120.00"}
 
