@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from ledger.access import grants, users
 from ledger.cli.common import DbOption, answering, default_actor, fail, open_ledger, out
+from ledger.errors import LedgerError
 from ledger.output import table as whole_table
 
 user_app = typer.Typer(help="Users of the service and their roles over regions (docs/service.md).", no_args_is_help=True)
@@ -105,5 +106,10 @@ def serve(
     from ledger.service import create_app
 
     with answering():
-        app = create_app(db)
+        try:
+            app = create_app(db)
+        except LedgerError:
+            raise
+        except Exception as error:  # a wrong URL or a server that does not answer
+            raise fail(f"cannot open the store {escape(db or 'sqlite:///ledger.db')}: {escape(str(error))}") from None
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="info")

@@ -98,6 +98,7 @@ def create_app(url: str | None = None) -> FastAPI:
     ledger = Ledger(url)
     lock = threading.RLock()
     rules = proposals.ApprovalRules.from_environment()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
@@ -131,7 +132,7 @@ def create_app(url: str | None = None) -> FastAPI:
         first = error.errors()[0] if error.errors() else {}
         where = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
         field = ".".join(where) or None
-        detail = f"field '{field}': {first.get('msg', 'is not valid')} [request arguments]" if field else "the request is not valid [request arguments]"
+        detail = f"field '{field}': {first.get('msg', 'is not valid')} [request arguments]" if field else f"the request body: {first.get('msg', 'is not valid')} [request arguments]"
         return problem(422, detail, type_name="argument", field=field, rule="request arguments")
 
     @app.exception_handler(DBAPIError)
