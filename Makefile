@@ -1,4 +1,5 @@
 # make demo  — a demo municipality on the embedded SQLite store (./ledger.db)
+# make serve — the HTTP API (docs/service.md) on the demo store at http://127.0.0.1:8000 (run make demo first)
 # make test  — the whole suite, on SQLite and PostgreSQL
 # make bench — the benchmarks with their same-run baselines (docs/performance.md), a few minutes;
 #              make bench SIZE=80 (or BENCH_SIZE=80) for a larger province,
@@ -23,7 +24,7 @@ ifeq ($(origin SIZE),command line)
 BENCH_SIZE := $(SIZE)
 endif
 
-.PHONY: demo test bench chaos install clean
+.PHONY: demo serve test bench chaos install clean
 
 $(BIN)/ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,9 @@ install: $(BIN)/ledger
 
 demo: $(BIN)/ledger
 	$(BIN)/ledger demo --size $(SIZE)
+
+serve: $(BIN)/ledger
+	$(BIN)/ledger serve --db sqlite:///ledger.db --host 127.0.0.1 --port 8000
 
 test: $(BIN)/ledger
 	$(BIN)/python -m pytest -q

@@ -23,6 +23,7 @@ from ledger.cli.common import err, out
 from ledger.cli.periods import period_app
 from ledger.cli.policy import policy_app
 from ledger.cli.statements import statement_app
+from ledger.cli.users import serve, user_app
 from ledger.output import width_for
 
 app = typer.Typer(
@@ -57,6 +58,8 @@ app.command()(audit.reconcile)
 app.command()(audit.trace)
 app.command()(audit.vouchers)
 app.add_typer(statement_app, name="statement")
+app.add_typer(user_app, name="user")
+app.command()(serve)
 
 
 # The exit status when the database fails under a command (unreachable, or its connection killed).

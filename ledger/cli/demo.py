@@ -14,6 +14,7 @@ from ledger.demo import DEMO_MUNICIPALITY
 from ledger.money import format_yuan_grouped
 from ledger.output import table as whole_table
 from ledger.regions import region_name
+from ledger.service.demo_users import DEMO_PASSWORD, DEMO_USERS, add_demo_users
 from ledger.tasks import demo as task
 
 
@@ -48,10 +49,13 @@ def demo(
             bar = progress.add_task("posting")
             result = task.run(ledger, size, year, advance=lambda: progress.advance(bar),
                               started=lambda total: progress.update(bar, total=total))
+            add_demo_users(ledger.engine)
     report_post(result.summary)
     print_positions(result.positions, year)
     for tb in result.trial_balances:
         print_trial_balance(tb)
+    out.print(f"demo users for `ledger serve` (password {DEMO_PASSWORD}, this demo store only): "
+              + ", ".join(f"{name} ({role})" for name, _, role in DEMO_USERS), soft_wrap=True)
     report = result.report
     verdict = "[green]agree[/green]" if report.agrees else "[red]DISAGREE[/red]"
     out.print(

@@ -1,0 +1,13 @@
+"""The HTTP face of the ledger: a FastAPI app over ``ledger.tasks`` and ``ledger.access``.
+
+``create_app(url)`` gives the ASGI app on the store at ``url``; ``ledger
+serve`` runs it on uvicorn. Every endpoint authenticates the bearer token,
+checks the user's permission over the region concerned
+(``ledger.access.grants``), calls one task and returns its ``*_json``
+shape; every refusal leaves as an RFC 9457 problem (``problems``).
+docs/service.md describes the API.
+"""
+
+from ledger.service.app import create_app
+
+__all__ = ["create_app"]

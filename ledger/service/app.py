@@ -1,0 +1,420 @@
+"""``create_app(url)``: the FastAPI app over one store. Each endpoint parses, requires, calls one task and returns its JSON.
+
+Authentication: ``POST /api/login`` gives a bearer token (a session of
+``ledger.access.tokens``, counted by ``ledger.access.throttle``); every other
+endpoint takes ``Authorization: Bearer …`` (a session or a named integration
+token). The actor of anything posted or proposed is the authenticated user,
+never a field of the request. Permissions are those of docs/service.md,
+checked over the region an endpoint reads or writes.
+
+The one ``Ledger`` of the app is used under a lock: the eventsourcing
+application and its projector are not shared across threads. Several
+processes may serve one PostgreSQL store (posting resolves their races by
+the books' versions, docs/reliability.md).
+"""
+
+
+
+import io
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Annotated, Any, Optional
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.access import grants, proposals, tokens, users
+from ledger.access.errors import AuthenticationError, ProposalError
+from ledger.access.grants import Permissions
+from ledger.access.roles import Action, covers
+from ledger.application import REJECTED
+from ledger.documents import read_document
+from ledger.errors import LedgerError
+from ledger.reader import FORMATS, Record, read_records
+from ledger.service import models
+from ledger.service.problems import (
+    ActorMismatchError, BodyTooLargeError, DocumentNotFoundError, ProposalNotFoundError, from_error, problem, status_of,
+)
+from ledger.statements.render import to_csv, to_json, write_xlsx
+from ledger.store import Ledger
+from ledger.tasks import balances, explaining, statements, tracing, verifying, vouchers
+from ledger.tasks.arguments import ArgumentError
+from ledger.tasks.posting import PostSummary, line_json, post_records
+
+MAXIMUM_BODY_BYTES = 1 << 20  # a JSON request: one document, a login, a reason
+MAXIMUM_UPLOAD_BYTES = 32 << 20  # an upload of JSON Lines or CSV
+UPLOAD_PATH = "/api/documents/upload"
+DEFAULT_PAGE = 100
+MAXIMUM_PAGE = 1000
+PROBLEMS = {status: {"model": models.Problem, "content": {"application/problem+json": {}}} for status in (401, 403, 404, 409, 413, 422, 429)}
+
+Limit = Annotated[int, Query(ge=1, le=MAXIMUM_PAGE, description="At most this many items")]
+Offset = Annotated[int, Query(ge=0, description="Skip this many items")]
+Region = Annotated[str, Query(pattern=r"^\d{6}$", description="Six-digit region code (GB/T 2260)")]
+
+
+class _Limited:
+    """ASGI middleware: refuse a body over its path's limit with 413, by ``Content-Length`` or as it streams in."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = MAXIMUM_UPLOAD_BYTES if scope["path"] == UPLOAD_PATH else MAXIMUM_BODY_BYTES
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLargeError(f"the request body is over {limit:,} bytes; split it")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _too_large(limit: int) -> Any:
+    return from_error(BodyTooLargeError(f"the request body is over {limit:,} bytes; split it"))
+
+
+def create_app(url: str | None = None) -> FastAPI:
+    """The API on the store at ``url`` (``sqlite:///…`` or ``postgresql+psycopg2://…``; default ./ledger.db).
+
+    Opens the store (creating its tables) now; the app closes it on shutdown.
+    """
+    ledger = Ledger(url)
+    lock = threading.RLock()
+    rules = proposals.ApprovalRules.from_environment()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ledger.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        docs_url=None,  # FastAPI's interactive pages load their scripts from a CDN; the service serves nothing from one
+        redoc_url=None,
+        title="ledger",
+        version="0.1.0",
+        summary="An event-sourced fund ledger for China's public medical-insurance funds (docs/service.md).",
+        responses=PROBLEMS,  # type: ignore[arg-type]
+    )
+    app.state.ledger = ledger
+    app.add_middleware(_Limited)
+
+    @contextmanager
+    def books() -> Iterator[Ledger]:
+        with lock:
+            yield ledger
+
+    # ------------------------------------------------------------ errors
+
+    @app.exception_handler(LedgerError)
+    async def _refused(request: Request, error: LedgerError) -> Response:
+        return from_error(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        first = error.errors()[0] if error.errors() else {}
+        where = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        field = ".".join(where) or None
+        detail = f"field '{field}': {first.get('msg', 'is not valid')} [request arguments]" if field else f"the request body: {first.get('msg', 'is not valid')} [request arguments]"
+        return problem(422, detail, type_name="argument", field=field, rule="request arguments")
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, error: DBAPIError) -> Response:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        return problem(503, f"the database failed: {reason[0] if reason else type(error).__name__}. Whatever was saved before "
+                       "stays saved whole; send the request again when the database answers (a document sent again is a "
+                       "duplicate, never posted twice)", type_name="database-failed", rule="database", headers={"Retry-After": "5"})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        return problem(error.status_code, str(error.detail), headers=getattr(error, "headers", None))
+
+    # ------------------------------------------------------------ who is asking
+
+    def principal(authorization: Annotated[Optional[str], Header(description="Bearer ldg_…")] = None) -> tokens.Principal:
+        scheme, _, secret = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise AuthenticationError("log in first: send Authorization: Bearer <token> (POST /api/login gives one)", field="Authorization")
+        return tokens.resolve(ledger.engine, secret.strip())
+
+    def permissions(who: Annotated[tokens.Principal, Depends(principal)]) -> Permissions:
+        return Permissions.load(ledger.engine, who.username)
+
+    User = Annotated[Permissions, Depends(permissions)]
+
+    # ------------------------------------------------------------ login
+
+    @app.post("/api/login", response_model=models.LoginResponse, tags=["auth"])
+    def login(body: models.LoginRequest, request: Request) -> dict:
+        """A username and password for a bearer token (a session of 8 hours). Failures are counted: 429 past the limit."""
+        address = request.client.host if request.client else "unknown"
+        user = users.authenticate(ledger.engine, body.username, body.password, address)
+        secret, info = tokens.create_session(ledger.engine, user.username)
+        return {"token": secret, "token_type": "bearer", "username": user.username, "expires_at": info.expires_at}
+
+    @app.post("/api/logout", status_code=204, tags=["auth"])
+    def logout(who: Annotated[tokens.Principal, Depends(principal)],
+               authorization: Annotated[Optional[str], Header()] = None) -> Response:
+        """End the session or token this request was made with."""
+        tokens.revoke_secret(ledger.engine, (authorization or "").partition(" ")[2].strip())
+        return Response(status_code=204)
+
+    @app.get("/api/me", response_model=models.Me, tags=["auth"])
+    def me(user: User) -> dict:
+        """Who is logged in, and their live grants."""
+        shown = users.get_user(ledger.engine, user.username)
+        return {"username": shown.username, "display_name": shown.display_name,
+                "grants": [{"role": g.role.value, "scope": g.scope, "scope_kind": g.scope_kind}
+                           for g in grants.list_grants(ledger.engine, user.username)]}
+
+    # ------------------------------------------------------------ reading the books
+
+    @app.get("/api/books", response_model=models.BookPage, tags=["books"])
+    def list_books(user: User, region: Optional[str] = None, year: Optional[int] = None,
+                   limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> dict:
+        """The books the user may read the balances of (a district, or a municipality with its districts)."""
+        if region:
+            user.require(Action.READ_BALANCES, region)
+        with books() as opened:
+            rows = [r for r in balances.books(opened, region, year) if user.permits(Action.READ_BALANCES, r.region)]
+        return {"items": [dict(r.__dict__) for r in rows[offset:offset + limit]], "limit": limit, "offset": offset, "total": len(rows)}
+
+    @app.get("/api/books/{region}/{scheme}/{year}/balances", response_model=models.BookBalances, tags=["books"])
+    def book_balances(user: User, region: str, scheme: str, year: int, account: Optional[str] = None,
+                      as_of: Optional[str] = None, known_on: Optional[str] = None) -> dict:
+        """One book's balances, now or ``as_of`` a date and as ``known_on`` a time."""
+        user.require(Action.READ_BALANCES, region)
+        query = balances.BalanceQuery(region, scheme, year, account, as_of, known_on)
+        with books() as opened:
+            return balances.balance_json(balances.balance(opened, query))
+
+    @app.get("/api/trial-balance/{region}/{year}", response_model=list[models.TrialBalance], tags=["books"])
+    def trial_balance(user: User, region: str, year: int, scheme: Optional[str] = None,
+                      as_of: Optional[str] = None, known_on: Optional[str] = None) -> list:
+        """The trial balance (试算平衡表) of a district's books, or one summed over a municipality's."""
+        user.require(Action.READ_BALANCES, region)
+        query = balances.TrialBalanceQuery(region, year, scheme, as_of, known_on)
+        with books() as opened:
+            return [balances.trial_balance_json(tb) for tb in balances.trial_balances(opened, query)]
+
+    @app.get("/api/fiscal-accounts", response_model=models.FiscalAccountPage, tags=["books"])
+    def fiscal_accounts(user: User, region: Optional[str] = None, year: Optional[int] = None,
+                        limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> dict:
+        """The 财政专户 per region and fund, of the regions the user may read."""
+        if region:
+            user.require(Action.READ_BALANCES, region)
+        with books() as opened:
+            rows = [r for r in balances.fiscal_accounts(opened, region, year) if user.permits(Action.READ_BALANCES, r.region)]
+        return {"items": [balances.fiscal_account_json(r) for r in rows[offset:offset + limit]],
+                "limit": limit, "offset": offset, "total": len(rows)}
+
+    @app.get("/api/statements/{form}/{region}/{scheme}/{year}", response_model=models.Statement, tags=["statements"],
+             responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+    def statement(user: User, form: str, region: str, scheme: str, year: int, month: Optional[int] = Query(None, ge=1, le=12),
+                  consolidated: bool = False, with_adjustment: bool = False, as_of: Optional[str] = None,
+                  known_on: Optional[str] = None, format: str = Query("json", pattern="^(json|csv|xlsx)$")) -> Any:
+        """A statement (01 资产负债表, 02 收支表), its invariants checked; ``?format=csv|xlsx`` to download it."""
+        user.require(Action.READ_STATEMENTS, region)
+        request = statements.StatementRequest(form, region, scheme, year, month, consolidated, with_adjustment, as_of, known_on)
+        with books() as opened:
+            shown = statements.show(opened, request)
+        name = f"{form}-{region}-{scheme}-{year}{f'-{month:02d}' if month else ''}"
+        if format == "csv":
+            return Response(("\ufeff" + to_csv(shown)).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        if format == "xlsx":
+            buffer = io.BytesIO()
+            write_xlsx(shown, buffer)
+            return Response(buffer.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        return to_json(shown)
+
+    @app.get("/api/books/{region}/{scheme}/{year}/vouchers", response_model=models.VoucherRegister, tags=["books"])
+    def voucher_register(user: User, region: str, scheme: str, year: int, month: Optional[int] = Query(None, ge=1, le=12),
+                         limit: Limit = DEFAULT_PAGE) -> dict:
+        """A book's voucher register (记账凭证), at most ``limit`` vouchers; the proof of numbering covers all."""
+        user.require(Action.READ_VOUCHERS, region)
+        with books() as opened:
+            return vouchers.register_json(vouchers.register(opened, vouchers.VoucherQuery(region, scheme, year, month, limit)))
+
+    @app.get("/api/books/{region}/{scheme}/{year}/trace/{account}", response_model=models.AccountTrace, tags=["audit"])
+    def trace(user: User, region: str, scheme: str, year: int, account: str, tier: Optional[int] = None,
+              since: Optional[str] = None, through: Optional[str] = None, known_on: Optional[str] = None,
+              limit: Limit = DEFAULT_PAGE) -> dict:
+        """The posting lines, documents and events behind an account's figure (auditor)."""
+        user.require(Action.READ_AUDIT, region)
+        query = tracing.TraceQuery(region, scheme, year, account, tier, since, through, known_on, limit)
+        with books() as opened:
+            return tracing.trace_json(tracing.trace(opened, query))
+
+    @app.get("/api/documents/{document_id}", response_model=models.Explanation, tags=["documents"])
+    def explain(user: User, document_id: str) -> dict:
+        """A posted document: its entries, its computation, and 制单/审核/记账 (needs ``read_vouchers`` over every book it wrote)."""
+        with books() as opened:
+            if document_id not in opened.app.registered([document_id]):
+                raise DocumentNotFoundError("no such document has been posted", document_id=document_id)
+            shown = explaining.explain(opened, document_id)
+            for region in dict.fromkeys(entry["book"].split("/")[0] for entry in shown["entries"]):
+                user.require(Action.READ_VOUCHERS, region, document_id=document_id)
+            signed = proposals.signatures(opened, document_id)
+        return {**shown, "signatures": dict(signed.__dict__)}
+
+    @app.get("/api/verify", response_model=models.VerifyReport, tags=["audit"])
+    def verify(user: User, region: Region) -> dict:
+        """Replay every book and prove it; the findings shown are those of the books in ``region``'s scope (auditor)."""
+        user.require(Action.VERIFY, region)
+        with books() as opened:
+            report = verifying.verify_json(verifying.verify(opened))
+        findings = [f for f in report["findings"] if _in_scope(region, f.get("book", ""))]  # type: ignore[union-attr]
+        return {**report, "scope": region, "findings": findings, "agrees": report["agrees"] or not findings}
+
+    # ------------------------------------------------------------ posting
+
+    def checked(raw: dict[str, Any], who: str) -> Any:
+        checked_actor(raw, who)
+        return read_document({**raw, "actor": who}, who)
+
+    def checked_actor(raw: dict[str, Any], who: str) -> None:
+        if raw.get("actor") not in (None, "", who):
+            raise ActorMismatchError(f"names actor {str(raw['actor'])[:64]!r}; the actor is who is logged in ({who}): leave it out",
+                              document_id=str(raw.get("id", ""))[:64] or None, field="actor")
+
+    def authorized(opened: Ledger, user: Permissions, document: Any) -> None:
+        try:
+            proposals.authorize_post(opened, user, document, rules)
+        except proposals.ProposalRequiredError as error:
+            error.message += "; enter it with POST /api/proposals"
+            error.args = (error.describe(),)
+            raise
+
+    @app.post("/api/documents", response_model=models.DocumentOutcome, tags=["documents"],
+              responses={201: {"model": models.DocumentOutcome}})
+    def post_document(user: User, body: models.Document) -> Response:
+        """Post one document. 201 posted; 200 ``duplicate`` when the same id and content were posted before;
+        409 when the id was posted with other content; 422 when refused."""
+        raw = body.model_dump()
+        with books() as opened:
+            document = checked(raw, user.username)
+            authorized(opened, user, document)
+            summary = PostSummary()
+            (outcome,) = list(post_records(opened, [Record(1, 0, document=document)], summary))
+        if outcome.status == REJECTED and outcome.error is not None:
+            return from_error(outcome.error)
+        return _json(line_json(outcome), 201 if outcome.status == "posted" else 200)
+
+    @app.post(UPLOAD_PATH, response_model=models.UploadResult, tags=["documents"],
+              openapi_extra={"requestBody": {"content": {"application/x-ndjson": {}, "text/csv": {}}, "required": True}})
+    async def upload(user: User, request: Request, format: str = Query("jsonl", pattern="^(jsonl|csv)$")) -> Response:
+        """Post a JSON Lines or CSV file sent as the body (``--data-binary @file``); every line's outcome, in order.
+
+        Each document is checked as ``POST /api/documents`` checks it; a refused line does not stop the others.
+        """
+        body = await request.body()
+        return await _run(lambda: _post_upload(user, body, format))
+
+    def _post_upload(user: Permissions, body: bytes, file_format: str) -> Response:
+        summary = PostSummary()
+        with books() as opened:
+            def allowed(records: Iterator[Record]) -> Iterator[Record]:
+                for record in records:
+                    if record.document is not None:
+                        try:
+                            if record.document.actor != user.username:
+                                raise ActorMismatchError(f"names actor {record.document.actor[:64]!r}; the actor is who is logged in "
+                                                  f"({user.username}): leave it out", document_id=record.document.id, field="actor")
+                            authorized(opened, user, record.document)
+                        except LedgerError as error:
+                            record = Record(record.line, record.size_bytes, error=error.for_document(record.document.id))
+                    yield record
+
+            records = read_records(io.BytesIO(body), file_format, default_actor=user.username)
+            lines = sorted((line_json(line) for line in post_records(opened, allowed(records), summary)), key=lambda line: line["line"])
+        return _json({"summary": summary.to_json(), "lines": lines}, 200)
+
+    # ------------------------------------------------------------ 制单 → 审核 → 记账
+
+    @app.post("/api/proposals", response_model=models.ProposalShown, status_code=201, tags=["proposals"])
+    def propose(user: User, body: models.Document) -> dict:
+        """Enter a document for 审核 (a journal, a reversal, a period reopening, a year close) as the logged-in user."""
+        raw = body.model_dump()
+        checked_actor(raw, user.username)
+        with books() as opened:
+            return _proposal(proposals.propose(opened, raw, by=user.username))
+
+    @app.get("/api/proposals", response_model=models.ProposalPage, tags=["proposals"])
+    def list_proposals(user: User, status: Optional[str] = None, scope: Optional[str] = None,
+                       limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> dict:
+        """Proposals in the user's scope (or in ``scope``, which they must be allowed to read), oldest first."""
+        if scope:
+            user.require(Action.READ_PROPOSALS, scope)
+            scopes = [scope]
+        else:
+            scopes = list(dict.fromkeys(s for role, s in user.grants if user.permits(Action.READ_PROPOSALS, s)))
+        found: dict[str, proposals.Proposal] = {}
+        for each in scopes:
+            for p in proposals.list_proposals(ledger.engine, status=status, scope=each, limit=min(offset + limit, MAXIMUM_PAGE)):
+                found[p.proposal_id] = p
+        ordered = sorted(found.values(), key=lambda p: (p.proposed_at, p.proposal_id))[offset:offset + limit]
+        return {"items": [_proposal(p) for p in ordered], "limit": limit, "offset": offset}
+
+    def pending(proposal_id: str) -> proposals.Proposal:
+        try:
+            return proposals.get_proposal(ledger.engine, proposal_id)
+        except ProposalError:
+            raise ProposalNotFoundError(f"there is no proposal {proposal_id[:40]}") from None
+
+    @app.post("/api/proposals/{proposal_id}/approve", response_model=models.ProposalShown, tags=["proposals"])
+    def approve(user: User, proposal_id: str) -> dict:
+        """Approve (审核) another user's proposal; it is then posted (记账). 409 if it was decided already."""
+        pending(proposal_id)
+        with books() as opened:
+            return _proposal(proposals.approve(opened, proposal_id, by=user.username))
+
+    @app.post("/api/proposals/{proposal_id}/reject", response_model=models.ProposalShown, tags=["proposals"])
+    def reject(user: User, proposal_id: str, body: models.Rejection) -> dict:
+        """Reject another user's proposal with a reason; nothing is posted."""
+        pending(proposal_id)
+        return _proposal(proposals.reject(ledger.engine, proposal_id, body.reason, by=user.username))
+
+    return app
+
+
+def _in_scope(scope: str, book: str) -> bool:
+    region = book.split("/")[0]
+    return len(region) == 6 and region.isdigit() and covers(scope, region)
+
+
+def _proposal(p: proposals.Proposal) -> dict:
+    shown = dict(p.__dict__)
+    shown["regions"] = list(p.regions)
+    return shown
+
+
+def _json(payload: object, status: int) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False), status_code=status, media_type="application/json")
+
+
+async def _run(work: Any) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(work)
+
+
+__all__ = ["create_app", "MAXIMUM_BODY_BYTES", "MAXIMUM_UPLOAD_BYTES", "FORMATS", "ArgumentError", "status_of"]
