@@ -16,6 +16,7 @@ import sys
 
 import typer
 from rich.markup import escape
+from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import DBAPIError
 
 from ledger.cli import audit, books, demo, posting
@@ -78,7 +79,7 @@ def main() -> None:
     """
     try:
         app()
-    except DBAPIError as error:
+    except (DBAPIError, PersistenceError) as error:  # the library wraps the driver's errors in its own
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()
         err.print(
             f"[red]the database failed: {escape(reason[0] if reason else type(error).__name__)}. Whatever a command saved "
