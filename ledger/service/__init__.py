@@ -8,6 +8,19 @@ shape; every refusal leaves as an RFC 9457 problem (``problems``).
 docs/service.md describes the API.
 """
 
-from ledger.service.app import create_app
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["create_app"]
+
+
+def create_app(url: str | None = None) -> Any:
+    """The FastAPI app on the store at ``url`` (see ``ledger.service.app.create_app``).
+
+    Imported on first use, so that the command line, which imports
+    ``ledger.service.demo_users`` for ``ledger demo``, never loads FastAPI.
+    """
+    from ledger.service.app import create_app as make_app
+
+    return make_app(url)
