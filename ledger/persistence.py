@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, and_, insert, or_, text
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -95,3 +95,18 @@ class LedgerFactory(SQLAlchemyFactory):
 
 
 PERSISTENCE_TOPIC = "ledger.persistence:LedgerFactory"
+
+
+def after_event(table: Any, last: tuple[Any, int]) -> Any:
+    """Rows of an event table (or its snapshots) after ``(originator_id, version)``, for paging in that order.
+
+    Written as column comparisons, not a row-value ``tuple_(…) > tuple_(…)``:
+    the right-hand tuple's values carry no column type, so SQLite bound the
+    UUID as text with hyphens, which sorts below the stored hex form, and a
+    page after 5,000 events came back as the same page for ever.
+    """
+    originator_id, version = last
+    return or_(
+        table.c.originator_id > originator_id,
+        and_(table.c.originator_id == originator_id, table.c.originator_version > version),
+    )

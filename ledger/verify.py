@@ -23,7 +23,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import MetaData, distinct, func, inspect, select, tuple_
+from sqlalchemy import MetaData, distinct, func, inspect, select
 
 from ledger.accounts import FISCAL_ACCOUNT
 from ledger import registry, seals
@@ -34,6 +34,7 @@ from ledger.postings import balance_key, check_reversal_date, postings_from_rows
 from ledger.projections import queries, tables
 from ledger.projections.audit import compare_projections
 from ledger.projections.projector import PROJECTION_NAME
+from ledger.persistence import after_event
 from ledger.verify_state import verify_state
 
 PAGE_SIZE_EVENTS = 5000
@@ -539,7 +540,7 @@ def stored_snapshots(ledger) -> dict[str, list[tuple[int, dict[str, Any]]]]:  # 
         while True:
             query = select(table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state)
             if last is not None:
-                query = query.where(tuple_(table.c.originator_id, table.c.originator_version) > tuple_(*last))
+                query = query.where(after_event(table, last))
             rows = connection.execute(
                 query.order_by(table.c.originator_id, table.c.originator_version).limit(PAGE_SIZE_EVENTS)
             ).all()

@@ -30,11 +30,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from ledger.aggregates.book import Book
 from ledger.aggregates.state import DistrictFund, Household, InsuredYear, district_fund_id, household_id, insured_year_id
 from ledger.money import format_yuan
+from ledger.persistence import after_event
 
 PAGE_SIZE_EVENTS = 5000
 # The remittance's debit in the district's book (``documents._plan_remittance``); the city's side credits 4402.
@@ -75,7 +76,7 @@ def stored_events(ledger, topics: Iterable[str]) -> Iterator[tuple[UUID, int, An
         while True:
             query = select(table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state).where(table.c.topic.in_(topics))
             if last is not None:
-                query = query.where(tuple_(table.c.originator_id, table.c.originator_version) > tuple_(*last))
+                query = query.where(after_event(table, last))
             rows = connection.execute(query.order_by(table.c.originator_id, table.c.originator_version).limit(PAGE_SIZE_EVENTS)).all()
             for originator_id, version, topic, state in rows:
                 identifier = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
