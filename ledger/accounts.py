@@ -1,6 +1,6 @@
 """The chart of accounts for social-insurance funds (财会〔2017〕28号).
 
-Codes and names follow ../shared/DOMAIN.md §2. Sub-accounts after the dot are
+Codes and names follow 财会〔2017〕28号 (listed in docs/documents.md). Sub-accounts after the dot are
 ours. Postings go to leaf accounts only. 5501 and 5502 are our codes for the
 assistance book's own expenses, kept apart from insurance benefits as
 财办〔2018〕43号 requires; the national chart leaves their numbering to us.
@@ -15,7 +15,7 @@ AccountCode = str
 Scheme = str
 
 SCHEMES: tuple[Scheme, ...] = ("resident", "assistance", "worker", "adjustment", "urban_resident", "ncms")
-# 城镇居民医保 and 新农合 before a merger into one resident fund (seed 002); their
+# 城镇居民医保 and 新农合 before a merger into one resident fund (郴政办发〔2016〕37号); their
 # books are untiered and close when their balances move into the resident book.
 PRE_MERGER_SCHEMES: tuple[Scheme, ...] = ("urban_resident", "ncms")
 BENEFIT_SCHEMES: tuple[Scheme, ...] = ("resident", "worker", "urban_resident", "ncms")

@@ -452,7 +452,7 @@ class LedgerApp(Application[UUID]):
         Each old book gives up every balance (income and expense too, so they
         need no separate close) and closes; the resident book receives the
         assets and liabilities, with the merged fund balance on the
-        document's tier, and finance's cover of any deficit (seed 002 四(二)).
+        document's tier, and finance's cover of any deficit (郴政办发〔2016〕37号 四(二)).
         """
         from ledger.policy import load_policy
         from ledger.policy.facts import Facts

@@ -1,7 +1,6 @@
 """A realistic demo municipality: a year of business documents.
 
-For every district of ``data/demo.toml`` (two of each class of DOMAIN.md
-§3.1): an opening balance, a quarter of contribution collections at both
+For every district of ``data/demo.toml`` (two of each class of docs/policy/resident.md): an opening balance, a quarter of contribution collections at both
 tiers, subsidies from every level, monthly sweeps from the income account to
 the fiscal special account, monthly funding of the payment account, claims,
 a refund, a recovery and a reversal, medical assistance with premium

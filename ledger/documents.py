@@ -3,7 +3,7 @@
 A document is a flat record (one JSON object per line, or one CSV row) with an
 ``id``, a ``type`` and the fields of its type. Reading checks every field and
 refuses unknown ones; planning turns a valid document into the postings of
-each book it touches, following the standard entries of DOMAIN.md §2. Both
+each book it touches, following the standard entries of docs/documents.md. Both
 are pure: no clock, no store.
 """
 
@@ -48,7 +48,7 @@ MAXIMUM_COUNT_DIGITS = 9  # persons in one document: under a billion.
 ADJUSTMENT_SCHEME = "adjustment"
 
 # Words that mark an expense as the agency's running costs, which the fund may
-# not pay (seed 000 §九; DOMAIN.md §2): they are a fiscal budget line. Chinese
+# not pay (渝府发〔2007〕113号 九; docs/policy/resident.md): they are a fiscal budget line. Chinese
 # terms match anywhere in the purpose, English ones as whole words.
 ADMINISTRATIVE_TERMS_CHINESE = ("工作经费", "管理费", "经办经费", "办公经费", "人员经费")
 ADMINISTRATIVE_WORDS_ENGLISH = frozenset({"administration", "administrative", "overhead", "salaries"})

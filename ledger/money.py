@@ -173,7 +173,7 @@ def allocate(total_fen: Fen, weights: list[int]) -> list[Fen]:
 
 
 def round_half_up_fen(amount_fen: Decimal) -> Fen:
-    """Round an exact fen amount to a whole fen, half up (四舍五入), as DOMAIN.md requires."""
+    """Round an exact fen amount to a whole fen, half up (四舍五入), as docs/policy.md states for every computed amount."""
     return int(amount_fen.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 

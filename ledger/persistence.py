@@ -2,7 +2,7 @@
 
 The library's recorder adds one ORM object per event to a session and
 flushes it: about half the time of a save goes to that unit of work
-(../shared/BASELINES.md). This recorder writes the same rows to the same
+(docs/performance.md). This recorder writes the same rows to the same
 table with one Core ``INSERT … RETURNING id`` for the whole batch (SQLAlchemy
 sends it as multi-row inserts), after the same table lock, so notification
 ids stay in commit order and everything else — reading, notifications,

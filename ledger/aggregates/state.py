@@ -64,7 +64,7 @@ class InsuredYear(Aggregate):
 
 
 class Household(Aggregate):
-    """A household's funding tier and the year it chose it (tier lock, seed 000 三(六))."""
+    """A household's funding tier and the year it chose it (tier lock, 渝府发〔2007〕113号 三(六))."""
 
     class Opened(Aggregate.Created):
         region: str

@@ -1,4 +1,4 @@
-"""The municipal adjustment fund (市级调剂金) and a district's resident-fund gap, Chongqing (渝办发〔2011〕293号; DOMAIN.md §3.2).
+"""The municipal adjustment fund (市级调剂金) and a district's resident-fund gap, Chongqing (渝办发〔2011〕293号; docs/policy/adjustment.md).
 
 Each district remits to the municipality's adjustment fund so that, year by
 year, its cumulative remittance stays at 8% of the year's fundraising

@@ -1,4 +1,4 @@
-"""Medical assistance (城乡医疗救助), Chongqing 2012 (渝府发〔2012〕78号, 渝府发〔2012〕78号; DOMAIN.md §3.4).
+"""Medical assistance (城乡医疗救助), Chongqing 2012 (渝府发〔2012〕78号; docs/policy/assistance.md).
 
 Recipient categories (facts ``category``, 渝府发〔2012〕78号 一): ``dibao`` (1 城乡低保),
 ``sanwu`` (2 城市三无), ``wubao`` (3 农村五保), ``orphan`` (4 城乡孤儿),

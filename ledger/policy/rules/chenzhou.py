@@ -1,4 +1,4 @@
-"""Chenzhou's merged resident fund (郴政办发〔2016〕37号, 郴政办发〔2016〕37号; DOMAIN.md §3.5).
+"""Chenzhou's merged resident fund (郴政办发〔2016〕37号; docs/policy/chenzhou.md).
 
 The 城镇居民医保 fund and the 新农合 fund of each county become one resident
 fund (城乡居民医保基金) after the county's audit office has audited both; a

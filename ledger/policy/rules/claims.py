@@ -1,4 +1,4 @@
-"""Resident-fund claims, Chongqing (渝府发〔2007〕113号 and 渝办发〔2011〕293号; DOMAIN.md §3.1, §3.2).
+"""Resident-fund claims, Chongqing (渝府发〔2007〕113号 and 渝办发〔2011〕293号; docs/policy/claims.md).
 
 Inpatient stays are reimbursed at a rate set by the person's funding tier
 and the hospital's level, above a deductible (起付线), within one annual cap

@@ -1,4 +1,4 @@
-"""The resident fund's funding rules, Chongqing pilot (渝府发〔2007〕113号, DOMAIN.md §3.1).
+"""The resident fund's funding rules, Chongqing pilot (渝府发〔2007〕113号, docs/policy/resident.md).
 
 Person categories: ``urban`` (城镇居民), ``urban_hardship_adult`` and
 ``urban_hardship_child`` (困难群体: 低保, 重度残疾, 低收入老年人; students and

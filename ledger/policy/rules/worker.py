@@ -1,4 +1,4 @@
-"""The worker fund's yearly settlement with a district, Chongqing municipal pooling (渝办发〔2011〕293号 职工办法; DOMAIN.md §3.3).
+"""The worker fund's yearly settlement with a district, Chongqing municipal pooling (渝办发〔2011〕293号 职工办法; docs/policy/worker.md).
 
 Under municipal pooling every district's worker contributions go up to the
 municipal fiscal account (职工办法 二(一)6), and the municipality sets each
