@@ -61,7 +61,6 @@ UNIT_DECIMALS = {YUAN: 2, WAN: 6}
 # The title block's unit line: 单位：元, 单位:万元, 金额单位：万元.
 UNIT_LINE = re.compile(r"单位\s*[：:]\s*(万元|元)")
 # One amount grammar: ASCII digits only, thousands groups of three or none, a decimal point and decimals.
-AMOUNT_SHAPE = re.compile(r"^(-?)((?:[0-9]{1,3}(?:,[0-9]{3})+)|[0-9]+)(?:\.([0-9]+))?$")
 ZIP_MAGIC = b"PK\x03\x04"
 EXCEL_SIGNIFICANT_DIGITS = 15
 
@@ -130,28 +129,32 @@ class Published:
 def amount_fen(text: str, unit: str = YUAN) -> int:
     """Fen in a published figure written in 元 (``"1,234.56"``) or 万元 (``"0.123456"`` = 1,234.56 元).
 
-    The grammar is the ledger's one amount grammar (ASCII digits, an optional
+    The grammar is the ledger's one amount grammar, ``parse_yuan`` (ASCII digits only here, an optional
     ``-``, thousands separators in groups of three, no exponent), with at most
     two decimals in 元 and six in 万元 (1 万元 = 10,000 元, so six decimals of
     万元 are one fen). The conversion is exact, in text; the result is checked
     by ``ledger.money.parse_yuan``. Raises ``MoneyFormatError`` naming the rule.
     """
-    shape = AMOUNT_SHAPE.match(text.strip())
-    if shape is None:
-        raise MoneyFormatError(
-            f"{text!r} is not an amount: write ASCII digits with at most one decimal point, "
-            f"thousands separated by commas in groups of three or not at all, and no exponent"
-        )
-    sign, whole, decimals = shape.group(1), shape.group(2).replace(",", ""), shape.group(3) or ""
-    most = UNIT_DECIMALS[unit]
-    if len(decimals) > most:
-        raise MoneyFormatError(f"{text!r} {UNIT_NAMES[unit]} is finer than a fen: at most {most} decimals in {UNIT_NAMES[unit]}")
-    if unit == WAN:
-        decimals = decimals.ljust(6, "0")
-        # 0.000001 万元 is 0.01 元: the shifted whole part keeps no leading zeros, as the grammar asks.
-        whole, decimals = (whole + decimals[:4]).lstrip("0") or "0", decimals[4:]
-    fen = parse_yuan(f"{whole}.{decimals or '0'}")
-    return -fen if sign else fen
+    if not text.isascii():
+        # A published statement comes from software, never typed by an input method: its figures are ASCII.
+        raise MoneyFormatError(f"{text!r} has characters other than ASCII; a published figure is written in ASCII digits")
+    if unit == YUAN:
+        return parse_yuan(text)
+    # 万元: the whole part is read by the one grammar (grouping, digits, no exponent); the decimals, up to
+    # six (one fen), are moved four places into it, in text, and the result read by the grammar again.
+    written = text.strip()
+    whole, _, decimals = written.partition(".")
+    if not re.fullmatch(r"[0-9]*", decimals):
+        parse_yuan(written)  # names what is wrong: an exponent, a second point, other digits
+        raise MoneyFormatError(f"{written!r} is not an amount of 万元: write digits with at most one point and six decimals")
+    if len(decimals) > UNIT_DECIMALS[WAN]:
+        raise MoneyFormatError(f"{written!r} 万元 is finer than a fen: at most {UNIT_DECIMALS[WAN]} decimals in 万元")
+    whole_fen = parse_yuan(whole)
+    sign = -1 if whole.lstrip().startswith("-") else 1
+    shifted = decimals.ljust(UNIT_DECIMALS[WAN], "0")
+    # 1 万元 = 1,000,000 fen: the whole part (read as yuan, 100 fen each) times 10,000, plus six decimals in fen.
+    fen = abs(whole_fen) * 10_000 + int(shifted)
+    return sign * parse_yuan(f"{fen // 100}.{fen % 100:02d}")
 
 
 def unit_of(value: str) -> str:
