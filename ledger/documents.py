@@ -770,6 +770,28 @@ def _plan_cross_district_settlement(d: Document) -> list[Entry]:
     ]
 
 
+# Types whose document also writes its municipality's adjustment book (``_adjustment_book``).
+MUNICIPAL_BOOK_TYPES = frozenset({"remittance", "grant", "gap_cover", "worker_settlement"})
+# Cross-district care writes the district of care, the municipal platform and the other district (``_care_books``).
+CARE_OTHER_REGION = {"cross_district_care": "home_region", "cross_district_settlement": "care_region"}
+
+
+def regions_written(document: Document) -> list[str]:
+    """Every region whose books a planned document writes, its own ``region`` first.
+
+    A remittance, grant, gap cover or worker settlement also writes its
+    municipality's adjustment book; cross-district care and its settlement
+    write the municipal platform's book and the other district's. Reversals
+    and closes are not planned here (the application finds their books).
+    """
+    regions = [document["region"]]
+    if document.type in MUNICIPAL_BOOK_TYPES:
+        regions.append(document.get("municipality", municipality_of(document["region"])))
+    if document.type in CARE_OTHER_REGION:
+        regions += [municipality_of(document["region"]), document[CARE_OTHER_REGION[document.type]]]
+    return list(dict.fromkeys(regions))
+
+
 _PLANNERS: dict[str, Callable[[Document], list[Entry]]] = {
     "opening_balances": _plan_opening_balances,
     "cross_district_care": _plan_cross_district_care,

@@ -598,3 +598,19 @@ def test_a_document_that_writes_its_municipalitys_book_needs_a_grant_over_both(o
     with pytest.raises(PermissionDeniedError, match="chk may not approve in region 500000"):
         proposals.approve(ledger, entered.proposal_id, by="chk")
     assert proposals.approve(ledger, entered.proposal_id, by="cq-chk").status == "posted"
+
+
+def test_cross_district_care_needs_permission_over_both_districts_and_the_platform():
+    from ledger.documents import read_document, regions_written
+
+    care = read_document(
+        {"id": "CARE-1", "type": "cross_district_care", "date": "2013-03-10", "region": "500101", "home_region": "500116",
+         "category": "inpatient", "amount": "750.00", "tier": 1}
+    )
+    # 万州 advances, the 重庆 platform clears, 江津 (the insured's home) bears the benefit.
+    assert regions_written(care) == ["500101", "500000", "500116"]
+    settlement = read_document(
+        {"id": "SET-1", "type": "cross_district_settlement", "date": "2013-03-31", "region": "500116", "care_region": "500101",
+         "amount": "750.00"}
+    )
+    assert regions_written(settlement) == ["500116", "500000", "500101"]

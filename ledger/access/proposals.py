@@ -33,6 +33,7 @@ from ledger.access.errors import ProposalError, ProposalRequiredError, SelfAppro
 from ledger.access.grants import Permissions
 from ledger.access.roles import Action, province_of
 from ledger.access.tables import proposals, timestamp
+from ledger import documents
 from ledger.documents import DOCUMENT_TYPES, Document, read_document
 from ledger.errors import LedgerError, ReversalError
 from ledger.regions import RegionCode, municipality_of
@@ -128,24 +129,18 @@ def _proposal(row: Any) -> Proposal:
 # ---------------------------------------------------------------- regions
 
 
-# Types whose document also writes its municipality's adjustment book (ledger.documents: ``_adjustment_book``).
-MUNICIPAL_BOOK_TYPES = frozenset({"remittance", "grant", "gap_cover", "worker_settlement"})
-
-
 def regions_written(ledger: "Ledger", document: Document) -> list[RegionCode]:
     """Every region whose books ``document`` writes, the region it is entered for first.
 
-    A document is entered for its ``region``; a remittance, grant, gap cover
-    or worker settlement also writes its municipality's adjustment book. A
+    A document is entered for its ``region`` and writes the regions
+    ``ledger.documents.regions_written`` names (adjustment books, the other
+    district of cross-district care). A
     reversal names no region: it writes the books the document it reverses
     wrote, and is entered for the district among them (else the first).
     Raises ``ReversalError`` when there is no posted document to reverse.
     """
     if document.type != "reversal":
-        regions = [document["region"]]
-        if document.type in MUNICIPAL_BOOK_TYPES:
-            regions.append(document.get("municipality", municipality_of(document["region"])))
-        return list(dict.fromkeys(regions))
+        return documents.regions_written(document)
     reverses = document["reverses"]
     original = ledger.app.registered([reverses]).get(reverses)
     if original is None:
