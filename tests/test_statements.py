@@ -157,6 +157,30 @@ def test_monthly_statements_of_june_2012(ledger):
     }
 
 
+def test_the_december_statement_of_a_closed_year(ledger):
+    # A December claim of 100.00 (1004 holds 1000.00), then the close. The month's column is
+    # December's flows alone, the close not among them; the year's column is the whole year.
+    december_claim = {**RESIDENT, "id": "CL-DEC", "type": "claim", "date": "2012-12-20", "category": "inpatient", "tier": 1, "amount": "100.00"}
+    post(ledger, *YEAR_2012, december_claim, CLOSE_2012)
+    december = statement(ledger, "02", 2012, month=12)
+    assert [c.name for c in december.columns] == ["本月数", "本年累计数"]
+    # By hand: 本年累计 income 3700.00 as for the year; expense 740.00 + 100.00 = 840.00; surplus 2860.00.
+    assert shown(december) == {
+        "income_total": ("0.00", "3700.00"),
+        "4001": ("0.00", "1600.00"),
+        "4001.01": ("0.00", "1600.00"),
+        "4101": ("0.00", "2000.00"),
+        "4101.01": ("0.00", "2000.00"),
+        "4401": ("0.00", "100.00"),
+        "expense_total": ("100.00", "840.00"),
+        "5001": ("100.00", "600.00"),
+        "5001.01": ("100.00", "600.00"),
+        "5301": ("0.00", "240.00"),
+        "surplus": ("-100.00", "2860.00"),
+        "closing_fund": (None, "2860.00"),
+    }
+
+
 # ------------------------------------------------------------------ the next year: 年初余额 and 上年数
 
 YEAR_2013 = [
