@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from ledger.access import proposals
 from ledger.access.errors import AuthenticationError, LoginThrottledError
 from ledger.access.roles import Action, covers_book
+from ledger.agency_time import local_time
 from ledger.errors import LedgerError
 from ledger.money import format_yuan_grouped, parse_yuan
 from ledger.projections import queries
@@ -56,6 +57,7 @@ def yuan(amount: int | str | None) -> str:
 
 TEMPLATES.env.filters["yuan"] = yuan
 TEMPLATES.env.filters["region_name"] = region_name
+TEMPLATES.env.filters["when"] = lambda moment: local_time(moment) if moment else ""
 TEMPLATES.env.filters["fund_name"] = lambda scheme: FUND_NAMES.get(scheme, scheme)
 TEMPLATES.env.globals["LEVELS"] = overview.SUBSIDY_LEVEL_NAMES
 
