@@ -122,6 +122,9 @@ def test_a_district_user_sees_their_district_and_is_refused_the_other(app):
         answer = client.get(path)
         assert answer.status_code == 403 and "user wz-finance may not" in answer.text, path
     assert "500.00" not in client.get(f"/statements/02/{JIANGJIN}/resident/2012").text
+    # Their own charts are their district's (not the municipality's, which they may not read).
+    charts = client.get("/charts?year=2012")
+    assert charts.status_code == 200 and 'id="months-resident"' in charts.text and "万州区" in charts.text
 
 
 def test_approving_without_the_csrf_token_is_refused_and_with_it_posts(app):

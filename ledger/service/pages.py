@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Optional
@@ -60,6 +60,18 @@ TEMPLATES.env.filters["region_name"] = region_name
 TEMPLATES.env.filters["when"] = lambda moment: local_time(moment) if moment else ""
 TEMPLATES.env.filters["fund_name"] = lambda scheme: FUND_NAMES.get(scheme, scheme)
 TEMPLATES.env.globals["LEVELS"] = overview.SUBSIDY_LEVEL_NAMES
+# The document types as docs/documents.md names them in Chinese; the API and the files keep the English word.
+DOCUMENT_TYPE_NAMES = {
+    "contribution": "参保缴费", "subsidy": "财政补贴", "transfer": "账户划转", "claim": "待遇支付", "assistance": "医疗救助",
+    "sponsorship": "资助参保", "remittance": "上解", "grant": "补助", "gap_cover": "缺口弥补", "merger": "基金整合",
+    "worker_settlement": "职工医保目标考核结算", "interest": "利息", "refund": "退费", "recovery": "追回", "reversal": "冲销",
+    "journal": "手工记账凭证", "opening_balances": "期初余额", "cross_district_care": "异地就医垫付",
+    "cross_district_settlement": "异地就医清算", "year_close": "年终结账", "month_close": "月结", "period_reopen": "反结账",
+}
+TEMPLATES.env.filters["document_type"] = lambda kind: DOCUMENT_TYPE_NAMES.get(kind, kind)
+# A proposal's status as the 审核 register says it (ledger.access.proposals keeps the English words).
+TEMPLATES.env.globals["PROPOSAL_STATUS"] = {"pending": "待审核", "approved": "已审核", "posted": "已记账", "rejected": "已退回",
+                                            "withdrawn": "已撤回", "refused": "记账被拒"}
 
 
 def create_router(ledger: Ledger, books: Books) -> APIRouter:
@@ -105,7 +117,7 @@ def create_router(ledger: Ledger, books: Books) -> APIRouter:
                                                                      "username": username[:64]}, status_code=status)
         answer = RedirectResponse(web_session.safe_next(next), status_code=303)
         answer.set_cookie(web_session.COOKIE_NAME, secret, httponly=True, samesite="strict", secure=web_session.secure_cookies(),
-                          max_age=int(web_session.tokens.SESSION_LIFETIME.total_seconds()), path="/")
+                          max_age=web_session.COOKIE_MAX_AGE_SECONDS, path="/")
         return answer
 
     @router.post("/logout")
@@ -151,7 +163,8 @@ def create_router(ledger: Ledger, books: Books) -> APIRouter:
     @router.get("/charts", response_class=HTMLResponse)
     def charts(request: Request, region: Optional[str] = Query(None, pattern=r"^\d{6}$"), year: Optional[int] = None) -> Response:
         def build(viewer: web_session.Viewer) -> dict[str, Any]:
-            where = region or municipality_in_view(viewer, None)
+            where = region or next((scope for _, scope in viewer.permissions.grants
+                                    if viewer.permissions.permits(Action.READ_STATEMENTS, scope)), first_scope(viewer))
             viewer.permissions.require(Action.READ_STATEMENTS, where)
             consolidated = municipality_of(where) == where
             with books() as opened:

@@ -31,6 +31,8 @@ from ledger.access.roles import Role
 COOKIE_NAME = "ledger_session"
 SECURE_COOKIES_VARIABLE = "LEDGER_SECURE_COOKIES"
 CSRF_FIELD = "csrf"
+# The cookie lasts as long as the session it holds; the store's expiry is what counts.
+COOKIE_MAX_AGE_SECONDS = int(tokens.SESSION_LIFETIME.total_seconds())
 _CSRF_LABEL = b"ledger web form"
 ROLE_NAMES = {
     Role.ACCOUNTANT: "制单",
