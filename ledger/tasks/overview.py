@@ -114,9 +114,8 @@ def months(ledger: Ledger, region: str, scheme: str, year: int, consolidated: bo
 
     January to November each come from their monthly statement (本月数; 期末基金结余 is printed in its 本年累计数 column).
     December comes from the annual statement: its income and expense are the year's (本年数) less the
-    November statement's 本年累计数, its fund balance the year's 期末基金结余. (The monthly statement of
-    December refuses to be computed once the year is closed: it checks the close's zero balances against
-    the month's figures; see the report of issue 11's web page.)
+    November statement's 本年累计数, its fund balance the year's 期末基金结余. (A closed year's monthly statement of
+    December is refused today: it applies the close's "income and expense are zero" check to the month's figures.)
     """
     figures = []
     through_november = (0, 0)
