@@ -79,6 +79,12 @@ def covers(scope: RegionCode, region: RegionCode) -> bool:
     return region == scope or municipality_of(region) == scope or province_of(region) == scope
 
 
+def covers_book(scope: RegionCode, book: str) -> bool:
+    """Whether a grant over ``scope`` reaches the book written ``REGION/SCHEME/YEAR`` (a verify finding's book)."""
+    region = book.split("/")[0]
+    return is_region_code(region) and covers(scope, region)
+
+
 def scope_kind(scope: RegionCode) -> str:
     """``province``, ``municipality`` or ``district``: what a grant over ``scope`` covers."""
     if province_of(scope) == scope:

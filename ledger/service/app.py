@@ -25,18 +25,19 @@ from typing import Annotated, Any, Optional
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.access import grants, proposals, tokens, users
 from ledger.access.errors import AuthenticationError, ProposalError
 from ledger.access.grants import Permissions
-from ledger.access.roles import Action, covers
+from ledger.access.roles import Action, covers_book
 from ledger.application import REJECTED
 from ledger.documents import read_document
 from ledger.errors import LedgerError
 from ledger.reader import FORMATS, Record, read_records
-from ledger.service import models
+from ledger.service import models, pages
 from ledger.service.problems import (
     ActorMismatchError, BodyTooLargeError, DocumentNotFoundError, ProposalNotFoundError, from_error, problem, status_of,
 )
@@ -282,7 +283,7 @@ def create_app(url: str | None = None) -> FastAPI:
         user.require(Action.VERIFY, region)
         with books() as opened:
             report = verifying.verify_json(verifying.verify(opened))
-        findings = [f for f in report["findings"] if _in_scope(region, f.get("book", ""))]  # type: ignore[union-attr]
+        findings = [f for f in report["findings"] if covers_book(region, f.get("book", ""))]  # type: ignore[union-attr]
         return {**report, "scope": region, "findings": findings, "agrees": report["agrees"] or not findings}
 
     # ------------------------------------------------------------ posting
@@ -393,12 +394,11 @@ def create_app(url: str | None = None) -> FastAPI:
         pending(proposal_id)
         return _proposal(proposals.reject(ledger.engine, proposal_id, body.reason, by=user.username))
 
+    # ------------------------------------------------------------ the web page (ledger/service/pages.py)
+
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    app.include_router(pages.create_router(ledger, books))
     return app
-
-
-def _in_scope(scope: str, book: str) -> bool:
-    region = book.split("/")[0]
-    return len(region) == 6 and region.isdigit() and covers(scope, region)
 
 
 def _proposal(p: proposals.Proposal) -> dict:
