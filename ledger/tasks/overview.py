@@ -112,26 +112,20 @@ class MonthFigures:
 def months(ledger: Ledger, region: str, scheme: str, year: int, consolidated: bool = False) -> list[MonthFigures]:
     """A fund's year month by month (consolidated over a municipality when asked), from the 收支表.
 
-    January to November each come from their monthly statement (本月数; 期末基金结余 is printed in its 本年累计数 column).
-    December comes from the annual statement: its income and expense are the year's (本年数) less the
-    November statement's 本年累计数, its fund balance the year's 期末基金结余. (A closed year's monthly statement of
-    December is refused today: it applies the close's "income and expense are zero" check to the month's figures.)
+    Each month comes from its monthly statement: income and expense from the 本月数 column, the
+    期末基金结余 from the 本年累计数 column (a month's column leaves the fund balances blank).
     """
     figures = []
-    through_november = (0, 0)
     for month in MONTHS:
-        if month < 12:
-            statement = show(ledger, StatementRequest(INCOME_STATEMENT, region, scheme, year, month, consolidated))
-            income, expense = _figure(statement.value("income_total", "month")), _figure(statement.value("expense_total", "month"))
-            through_november = (_figure(statement.value("income_total", "year_to_date")),
-                                _figure(statement.value("expense_total", "year_to_date")))
-            fund = _figure(statement.value("closing_fund", "year_to_date"))
-        else:
-            statement = show(ledger, StatementRequest(INCOME_STATEMENT, region, scheme, year, None, consolidated))
-            income = _figure(statement.value("income_total", "this_year")) - through_november[0]
-            expense = _figure(statement.value("expense_total", "this_year")) - through_november[1]
-            fund = _figure(statement.value("closing_fund", "this_year"))
-        figures.append(MonthFigures(month, income, expense, fund))
+        statement = show(ledger, StatementRequest(INCOME_STATEMENT, region, scheme, year, month, consolidated))
+        figures.append(
+            MonthFigures(
+                month,
+                _figure(statement.value("income_total", "month")),
+                _figure(statement.value("expense_total", "month")),
+                _figure(statement.value("closing_fund", "year_to_date")),
+            )
+        )
     return figures
 
 
