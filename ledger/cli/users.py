@@ -8,7 +8,6 @@ the change (kept with it, ledger/access).
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated, Optional
 
@@ -19,7 +18,6 @@ from ledger.access import grants, users
 from ledger.cli.common import DbOption, answering, default_actor, fail, open_ledger, out
 from ledger.errors import LedgerError
 from ledger.output import table as whole_table
-from ledger.store import URL_VARIABLE
 
 # uvicorn's levels; and a bound on processes, each of which holds a pool of connections to the database.
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -113,9 +111,7 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info (each request), debug.")] = "info",
 ) -> None:
     """Serve the HTTP API (docs/service.md) on the store: FastAPI on uvicorn, in one process or ``--workers`` processes."""
-    import uvicorn
-
-    from ledger.service import create_app
+    from ledger.service import create_app, serving
     from ledger.store import resolve_url
 
     url = resolve_url(db)
@@ -131,11 +127,4 @@ def serve(
             raise
         except Exception as error:  # a wrong URL or a server that does not answer
             raise fail(f"cannot open the store {escape(url)}: {escape(str(error))}") from None
-    proxies = {"proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips, "log_level": log_level}
-    if workers == 1:
-        uvicorn.run(app, host=host, port=port, **proxies)
-        return
-    app.state.ledger.close()
-    # Each worker is a fresh interpreter that builds its own app from LEDGER_DB (uvicorn's factory mode).
-    os.environ[URL_VARIABLE] = url
-    uvicorn.run("ledger.service:create_app", factory=True, workers=workers, host=host, port=port, **proxies)
+    serving.run(app, url, host, port, workers, forwarded_allow_ips, log_level)
