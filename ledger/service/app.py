@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ledger.access import grants, proposals, tokens, users
 from ledger.access.errors import AuthenticationError, ProposalError
 from ledger.access.grants import Permissions
-from ledger.access.roles import Action, covers
+from ledger.access.roles import Action, covers, roles_allowing
 from ledger.application import REJECTED
 from ledger.documents import read_document
 from ledger.errors import LedgerError
@@ -266,13 +266,23 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @app.get("/api/documents/{document_id}", response_model=models.Explanation, tags=["documents"])
     def explain(user: User, document_id: str) -> dict:
-        """A posted document: its entries, its computation, and 制单/审核/记账 (needs ``read_vouchers`` over every book it wrote)."""
+        """A posted document: its entries, its computation, and 制单/审核/记账 (needs ``read_vouchers`` over every book it wrote).
+
+        A document that wrote a book outside the user's scope is answered as one never posted (404, the same
+        message), so the answer never tells whether another district posted an id. A user whose roles allow
+        reading vouchers nowhere is refused (403) before the store is looked at.
+        """
+        voucher_roles = roles_allowing(Action.READ_VOUCHERS)
+        if user.grants and not any(role in voucher_roles for role, _ in user.grants):
+            user.require(Action.READ_VOUCHERS, user.grants[0][1], document_id=document_id)
+        missing = DocumentNotFoundError("no such document has been posted in the books you may read", document_id=document_id)
         with books() as opened:
             if document_id not in opened.app.registered([document_id]):
-                raise DocumentNotFoundError("no such document has been posted", document_id=document_id)
+                raise missing
             shown = explaining.explain(opened, document_id)
-            for region in dict.fromkeys(entry["book"].split("/")[0] for entry in shown["entries"]):
-                user.require(Action.READ_VOUCHERS, region, document_id=document_id)
+            if not all(user.permits(Action.READ_VOUCHERS, region)
+                       for region in dict.fromkeys(entry["book"].split("/")[0] for entry in shown["entries"])):
+                raise missing
             signed = proposals.signatures(opened, document_id)
         return {**shown, "signatures": dict(signed.__dict__)}
 
