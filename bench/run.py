@@ -84,7 +84,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="generator and read-sampling seed")
     parser.add_argument("--service-clients", default=",".join(map(str, service.CLIENTS)),
                         help="the service under load (bench.service): numbers of concurrent HTTP clients, comma-separated; empty for none")
-    parser.add_argument("--service-workers", default="1,2", help="server processes measured on PostgreSQL, comma-separated")
+    parser.add_argument("--service-servers", default=service.servers_text(service.SERVERS),
+                        help="servers measured on PostgreSQL: processes x ledgers per process, comma-separated (1x1,1x4,2x4)")
     parser.add_argument("--service-documents", type=int, default=service.DOCUMENTS, help="documents posted under load per run")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     arguments = parser.parse_args(argv)
@@ -222,7 +223,7 @@ def measure_backend(backend: Backend, files: dict[int, Path], arguments: argpars
     measure_children(backend, files, idle, figures, report)
     clients = service.parse_counts(arguments.service_clients)
     if clients:
-        service.measure(backend, arguments.size, arguments.seed, report, clients, service.parse_counts(arguments.service_workers),
+        service.measure(backend, arguments.size, arguments.seed, report, clients, service.parse_servers(arguments.service_servers),
                         arguments.service_documents)
 
 

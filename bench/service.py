@@ -11,7 +11,9 @@ For each backend, once:
    what every loaded store must equal.
 
 Then for each number of clients N (``--clients``, default 1, 8, 32) and each
-number of server processes (``--workers``; above 1 on PostgreSQL only):
+server (``--servers``: processes × ledgers per process; on PostgreSQL by
+default 1 × 1, the one-request-at-a-time service as it was, and 1 × 4, the
+default now; SQLite is measured as 1 × 1, its default):
 
 2. a fresh store with the same opening journals, one accountant over the
    municipality and a session per client; ``ledger serve`` started as a child
@@ -71,6 +73,8 @@ from ledger.store import Ledger
 from ledger.tasks import balances
 
 CLIENTS = (1, 8, 32)
+# Servers measured on PostgreSQL, (processes, ledgers per process): one request at a time as before, and the default now.
+SERVERS = ((1, 1), (1, 4))
 DOCUMENTS = 200  # posted under load per run: half disjoint, half overlapping (about a minute a backend here)
 OVERLAP = 3  # clients sending each document of the overlapping half
 READ_EVERY = 4  # a balance read after every this many posts
@@ -130,7 +134,7 @@ def workload(size: int, seed: int, count: int) -> Workload:
 
 
 def measure(backend: Backend, size: int, seed: int, report: Report, clients: tuple[int, ...] = CLIENTS,
-            workers: tuple[int, ...] = (1,), count: int = DOCUMENTS) -> dict[str, Any]:
+            servers: tuple[tuple[int, int], ...] = SERVERS, count: int = DOCUMENTS) -> dict[str, Any]:
     """The whole section on one backend; adds its rows to ``report`` and returns its figures (also in ``report.figures``)."""
     work = workload(size, seed, count)
     rng = random.Random(seed)
@@ -141,14 +145,14 @@ def measure(backend: Backend, size: int, seed: int, report: Report, clients: tup
                    baseline["documents_per_second"], "docs/s"))
     report.add(Row(backend.name, "service baseline: balance read in process, p50", baseline["read_p50_ms"], "ms"))
     if backend.name != "postgres":
-        workers = (1,)
+        servers = ((1, 1),)
     runs = figures.setdefault("runs", {})
-    for worker_count in workers:
+    for worker_count, ledger_count in servers:
         for client_count in clients:
-            progress(f"{backend.name}: {client_count} clients, {worker_count} server process(es)")
-            run = loaded_run(backend, work, reference, client_count, worker_count, rng)
-            runs[f"{client_count} clients, {worker_count} workers"] = run
-            report_run(backend.name, run, baseline, runs.get(f"{client_count} clients, 1 workers"), report)
+            progress(f"{backend.name}: {run_name(client_count, worker_count, ledger_count)}")
+            run = loaded_run(backend, work, reference, client_count, worker_count, ledger_count, rng)
+            runs[run_name(client_count, worker_count, ledger_count)] = run
+            report_run(backend.name, run, baseline, runs.get(run_name(client_count, *servers[0])), report)
     return figures
 
 
@@ -178,14 +182,14 @@ def sequential(backend: Backend, work: Workload, rng: random.Random) -> tuple[Bo
 
 
 def loaded_run(backend: Backend, work: Workload, reference: Books, client_count: int, worker_count: int,
-               rng: random.Random) -> dict[str, Any]:
+               ledger_count: int, rng: random.Random) -> dict[str, Any]:
     """One run: a fresh store, the server, the three phases, the checks."""
     url = backend.fresh_store("service")
     secrets = prepare_store(url, work, client_count)
     half = len(work.load) // 2
     disjoint, overlapping = work.load[:half], work.load[half:]
-    figures: dict[str, Any] = {"clients": client_count, "workers": worker_count}
-    with Server(url, worker_count) as server:
+    figures: dict[str, Any] = {"clients": client_count, "workers": worker_count, "ledgers": ledger_count}
+    with Server(url, worker_count, ledger_count) as server:
         phases = {
             "disjoint": (deal_by_book(disjoint, client_count), len(disjoint)),
             "overlapping": (deal_overlapping(overlapping, client_count, rng), len(overlapping)),
@@ -346,14 +350,15 @@ def latency(label: str, values_ms: list[float]) -> dict[str, float | None]:
 
 def report_run(name: str, run: dict[str, Any], baseline: dict[str, Any], single: dict[str, Any] | None, report: Report) -> None:
     """The run's rows: documents/s against the sequential post (and against one process), read p50/p99, the checks."""
-    who = f"{run['clients']} clients, {run['workers']} process{'es' if run['workers'] > 1 else ''}"
+    who = run_name(run["clients"], run["workers"], run["ledgers"])
     for phase in ("disjoint", "overlapping"):
         figures = run[phase]
         what = f"service {phase} posts ({who}; {figures['documents']} docs, {figures['requests']} requests)"
         report.compare(name, what, figures["documents_per_second"], "docs/s", "sequential Ledger.post",
                        baseline["documents_per_second"], "docs/s")
         if single is not None and single is not run:
-            report.compare(name, f"  … ÷ the same with 1 process", figures["documents_per_second"], "docs/s", "1 process",
+            first = run_name(single["clients"], single["workers"], single["ledgers"]).split(", ", 1)[1]
+            report.compare(name, f"  … ÷ the same on {first}", figures["documents_per_second"], "docs/s", first,
                            single[phase]["documents_per_second"], "docs/s")
         if figures["read_p50_ms"] is not None:
             report.compare(name, f"  read while posting, p50 / p99 {figures['read_p99_ms']:.0f} ms", figures["read_p50_ms"], "ms",
@@ -379,9 +384,10 @@ def progress(message: str) -> None:
 class Server:
     """``ledger serve`` on a free loopback port, as a child process in a session of its own; stopped on leaving."""
 
-    def __init__(self, url: str, workers: int) -> None:
+    def __init__(self, url: str, workers: int, ledgers: int) -> None:
         self.url = url
         self.workers = workers
+        self.ledgers = ledgers
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
@@ -389,7 +395,7 @@ class Server:
 
     def __enter__(self) -> "Server":
         command = [*ledger_command(), "serve", "--db", self.url, "--host", "127.0.0.1", "--port", str(self.port),
-                   "--workers", str(self.workers), "--log-level", "warning"]
+                   "--workers", str(self.workers), "--ledgers", str(self.ledgers), "--log-level", "warning"]
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
                                         env={**os.environ, "COLUMNS": "200"})
         deadline = time.monotonic() + START_SECONDS
@@ -440,7 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=5, help="demo generator size the documents are drawn from")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--clients", default=",".join(map(str, CLIENTS)), help="numbers of concurrent clients, comma-separated")
-    parser.add_argument("--workers", default="1,2", help="server processes to measure on PostgreSQL, comma-separated")
+    parser.add_argument("--servers", default=servers_text(SERVERS),
+                        help="servers measured on PostgreSQL: processes x ledgers per process, comma-separated (1x1,1x4,2x4)")
     parser.add_argument("--documents", type=int, default=DOCUMENTS, help="documents posted under load per run")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="write every figure to this file")
@@ -451,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
             backend = open_backend(name, Path(folder), report)
             if backend is not None:
                 measure(backend, arguments.size, arguments.seed, report, parse_counts(arguments.clients),
-                        parse_counts(arguments.workers), arguments.documents)
+                        parse_servers(arguments.servers), arguments.documents)
     print(report.text())
     if arguments.json:
         report.write_json(arguments.json)
@@ -462,6 +469,23 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse_counts(text: str) -> tuple[int, ...]:
     return tuple(int(value) for value in text.split(",") if value.strip())
+
+
+def parse_servers(text: str) -> tuple[tuple[int, int], ...]:
+    """``1x1,1x4`` → ((1, 1), (1, 4)): processes × ledgers per process."""
+    servers = []
+    for item in (value.strip() for value in text.split(",") if value.strip()):
+        workers, _, ledgers = item.partition("x")
+        servers.append((int(workers), int(ledgers or 1)))
+    return tuple(servers)
+
+
+def servers_text(servers: tuple[tuple[int, int], ...]) -> str:
+    return ",".join(f"{workers}x{ledgers}" for workers, ledgers in servers)
+
+
+def run_name(clients: int, workers: int, ledgers: int) -> str:
+    return f"{clients} clients, {workers} process{'es' if workers > 1 else ''} × {ledgers} ledger{'s' if ledgers > 1 else ''}"
 
 
 if __name__ == "__main__":

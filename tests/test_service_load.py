@@ -33,11 +33,11 @@ def backend_for(store_url, tmp_path):
 def test_concurrent_clients_leave_the_books_of_a_sequential_post(store_url, tmp_path):
     backend = backend_for(store_url, tmp_path)
     report = Report()
-    figures = service.measure(backend, size=1, seed=7, report=report, clients=(1, 4), workers=(1, 2), count=DOCUMENTS)
+    figures = service.measure(backend, size=1, seed=7, report=report, clients=(1, 4), servers=((1, 1), (2, 3)), count=DOCUMENTS)
     assert figures["sequential"]["posted"] == DOCUMENTS  # the workload's documents all post in file order
-    expected_runs = {"1 clients, 1 workers", "4 clients, 1 workers"}
-    if backend.name == "postgres":
-        expected_runs |= {"1 clients, 2 workers", "4 clients, 2 workers"}
+    expected_runs = {"1 clients, 1 process × 1 ledger", "4 clients, 1 process × 1 ledger"}
+    if backend.name == "postgres":  # two processes of three ledgers each: six requests on the books at once
+        expected_runs |= {"1 clients, 2 processes × 3 ledgers", "4 clients, 2 processes × 3 ledgers"}
     assert set(figures["runs"]) == expected_runs
     for name, run in figures["runs"].items():
         assert run["problems"] == [], name
@@ -90,3 +90,26 @@ def test_overlapping_documents_go_to_as_many_clients_as_overlap_allows(clients, 
     sent = Counter(d["id"] for share in shares for d in share)
     assert sent == {f"D-{n}": copies for n in range(10)}
     assert all(len({d["id"] for d in share}) == len(share) for share in shares)  # never twice to one client
+
+
+def test_a_process_works_on_the_books_with_four_ledgers_on_postgresql_and_one_on_sqlite(store_url, monkeypatch):
+    from ledger.service import create_app
+
+    monkeypatch.delenv("LEDGER_SERVICE_LEDGERS", raising=False)
+    app = create_app(store_url)
+    try:
+        assert app.state.ledgers == (1 if store_url.startswith("sqlite") else 4)
+    finally:
+        app.state.ledger.close()
+
+
+@pytest.mark.parametrize("value, message", [("many", "LEDGER_SERVICE_LEDGERS='many': give a whole number of ledgers, 1 to 16"),
+                                            ("17", "17 ledgers per process: choose 1 to 16")])
+def test_a_ledger_count_out_of_bounds_is_refused_before_the_store_is_opened(tmp_path, monkeypatch, value, message):
+    from ledger.service import create_app
+    from ledger.tasks.arguments import ArgumentError
+
+    monkeypatch.setenv("LEDGER_SERVICE_LEDGERS", value)
+    with pytest.raises(ArgumentError, match=message):
+        create_app(f"sqlite:///{tmp_path / 'never.db'}")
+    assert not (tmp_path / "never.db").exists()

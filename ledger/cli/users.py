@@ -108,6 +108,8 @@ def serve(
     forwarded_allow_ips: Annotated[str, typer.Option(
         "--forwarded-allow-ips", help="Comma-separated addresses of the reverse proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto are believed (the login limits count the client address they give); '*' believes anyone.")] = "127.0.0.1",
+    ledgers: Annotated[Optional[int], typer.Option(min=1, max=16, help="Requests each process works on the books at once, each "
+                                                   "with a ledger of its own (default 4 on PostgreSQL, 1 on SQLite).")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info (each request), debug.")] = "info",
 ) -> None:
     """Serve the HTTP API (docs/service.md) on the store: FastAPI on uvicorn, in one process or ``--workers`` processes."""
@@ -122,7 +124,7 @@ def serve(
         raise fail(f"--log-level {escape(log_level)}: choose one of {', '.join(LOG_LEVELS)}")
     with answering():
         try:
-            app = create_app(url)  # opens the store (creating its tables once, before any worker starts) or says why not
+            app = create_app(url, ledgers)  # opens the store (creating its tables once, before any worker starts) or says why not
         except LedgerError:
             raise
         except Exception as error:  # a wrong URL or a server that does not answer

@@ -1,8 +1,8 @@
 """Running the app on uvicorn: in one process, or in several that share one listening socket.
 
-One process serves one request at a time against the books (``app.py``
-keeps one ``Ledger`` under a lock). ``workers`` processes, each with its own
-``Ledger``, serve that many at once on a PostgreSQL store; posting settles
+One process works on the books for as many requests at once as it has
+ledgers (``app.py``: 4 on PostgreSQL, 1 on SQLite); ``workers`` processes,
+each with its own, multiply that on a PostgreSQL store; posting settles
 their races by the books' versions (docs/reliability.md). The figures are in
 docs/performance.md ("Service under load").
 """
@@ -15,6 +15,7 @@ import socket
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from ledger.service.app import LEDGERS_VARIABLE
 from ledger.store import URL_VARIABLE
 
 APP_FACTORY = "ledger.service:create_app"  # each worker builds its app from LEDGER_DB
@@ -32,8 +33,9 @@ def run(app: object, url: str, host: str, port: int, workers: int, forwarded_all
     if workers == 1:
         uvicorn.run(app, **options)  # type: ignore[arg-type]
         return
+    for variable, value in ((URL_VARIABLE, url), (LEDGERS_VARIABLE, str(app.state.ledgers))):  # type: ignore[attr-defined]
+        os.environ[variable] = value
     app.state.ledger.close()  # type: ignore[attr-defined]
-    os.environ[URL_VARIABLE] = url
     config = uvicorn.Config(APP_FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
     Multiprocess(config, sockets=[tcp_listener(config.bind_socket())]).run()
 
