@@ -113,3 +113,29 @@ def test_a_ledger_count_out_of_bounds_is_refused_before_the_store_is_opened(tmp_
     with pytest.raises(ArgumentError, match=message):
         create_app(f"sqlite:///{tmp_path / 'never.db'}")
     assert not (tmp_path / "never.db").exists()
+
+
+def test_behind_a_proxy_on_the_loopback_the_login_limits_count_the_forwarded_address(tmp_path):
+    """A real ``ledger serve``: a login from 127.0.0.1 (the proxy) naming ``X-Forwarded-For`` is counted under that
+    address; one without the header under 127.0.0.1 (docs/service.md, deployment)."""
+    import httpx
+    import sqlalchemy
+
+    from ledger.access.tables import login_attempts
+
+    url = f"sqlite:///{tmp_path / 'proxy.db'}"
+    with Ledger(url):
+        pass
+    with service.Server(url, workers=1, ledgers=1) as server:
+        for headers in ({"X-Forwarded-For": "203.0.113.7"}, {}):
+            answer = httpx.post(f"{server.base_url}/api/login", json={"username": "nobody", "password": "not the password"},
+                                headers=headers, timeout=60)
+            assert answer.status_code == 401
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            counted = [row.client_address for row in connection.execute(
+                sqlalchemy.select(login_attempts.c.client_address).order_by(login_attempts.c.attempt_id))]
+    finally:
+        engine.dispose()
+    assert counted == ["203.0.113.7", "127.0.0.1"]
