@@ -270,6 +270,7 @@ def run_clients(base_url: str, secrets: list[str], work: Callable[[int, httpx.Cl
 
 def post_share(client: httpx.Client, share: list[dict[str, Any]], books: list[tuple[str, str, int]], rng: random.Random,
                tally: Tally) -> None:
+    """One client's posting phase: its share in order, a balance read of a random book after every ``READ_EVERY`` posts."""
     for number, document in enumerate(share, start=1):
         post(client, document, tally)
         if number % READ_EVERY == 0:
@@ -291,11 +292,13 @@ def post(client: httpx.Client, document: dict[str, Any], tally: Tally) -> None:
 
 
 def read_share(client: httpx.Client, books: list[tuple[str, str, int]], rng: random.Random, tally: Tally) -> None:
+    """One client's reads-only phase: ``READS_PER_CLIENT`` balance reads of random books."""
     for _ in range(READS_PER_CLIENT):
         read(client, rng.choice(books), tally)
 
 
 def read(client: httpx.Client, book: tuple[str, str, int], tally: Tally) -> None:
+    """``GET`` one book's balances; its latency in ms if the answer is that book's, else a failure of the run."""
     region, scheme, year = book
     began = time.perf_counter()
     answer = client.get(f"/api/books/{region}/{scheme}/{year}/balances")
@@ -468,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def parse_counts(text: str) -> tuple[int, ...]:
+    """``1,8,32`` → (1, 8, 32); an empty text → ()."""
     return tuple(int(value) for value in text.split(",") if value.strip())
 
 
@@ -481,10 +485,12 @@ def parse_servers(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def servers_text(servers: tuple[tuple[int, int], ...]) -> str:
+    """((1, 1), (1, 4)) → ``1x1,1x4``."""
     return ",".join(f"{workers}x{ledgers}" for workers, ledgers in servers)
 
 
 def run_name(clients: int, workers: int, ledgers: int) -> str:
+    """How a run is named in the table and the JSON: ``8 clients, 1 process × 4 ledgers``."""
     return f"{clients} clients, {workers} process{'es' if workers > 1 else ''} × {ledgers} ledger{'s' if ledgers > 1 else ''}"
 
 
