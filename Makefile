@@ -1,7 +1,7 @@
 # make demo  — a demo municipality on the embedded SQLite store (./ledger.db)
 # make serve — the HTTP API (docs/service.md) on the demo store at http://127.0.0.1:8000 (run make demo first)
 # make test  — the whole suite, on SQLite and PostgreSQL
-# make bench — the benchmarks with their same-run baselines (docs/performance.md), a few minutes;
+# make bench — the benchmarks with their same-run baselines (docs/performance.md), the service under load among them, a few minutes;
 #              make bench SIZE=80 (or BENCH_SIZE=80) for a larger province,
 #              BENCH_QUERY_EVENTS=1000000,10000000 for balance and as-of reads at 10 million events too (about 8-11 minutes)
 # make chaos — the fault campaign (docs/reliability.md): kills, concurrent writers, malformed input, tampering; exit 1 on any failure

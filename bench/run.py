@@ -12,7 +12,9 @@ For each backend, in this order:
    to each ``--query-events`` count and ``proj_lines`` filled with those
    events' posting lines (``bench.reads``);
 5. run ``ledger post`` as a child process at N and 4N documents for peak
-   memory and how the cost grows (``bench.processes``).
+   memory and how the cost grows (``bench.processes``);
+6. put ``ledger serve`` under 1, 8 and 32 concurrent HTTP clients and check
+   the books afterwards (``bench.service``).
 
 Everything is printed as one table at the end (``bench.report``); ``--json``
 writes every figure. The ledger is measured only through its public API, so
@@ -38,7 +40,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import baselines, reads
+from bench import baselines, reads, service
 from bench.processes import ChildRun, post_in_child, startup
 from bench.report import Report, Row, number
 from bench.stores import Backend, PostgresBackend, SqliteBackend, postgres_url
@@ -80,6 +82,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="seconds per backend for filling the events table and proj_lines; the fill stops there and says so")
     parser.add_argument("--reads", type=int, default=reads.BALANCE_READS, help="balance reads, and as-of reads, per measurement")
     parser.add_argument("--seed", type=int, default=7, help="generator and read-sampling seed")
+    parser.add_argument("--service-clients", default=",".join(map(str, service.CLIENTS)),
+                        help="the service under load (bench.service): numbers of concurrent HTTP clients, comma-separated; empty for none")
+    parser.add_argument("--service-servers", default=service.servers_text(service.SERVERS),
+                        help="servers measured on PostgreSQL: processes x ledgers per process, comma-separated (1x1,1x4,2x4)")
+    parser.add_argument("--service-documents", type=int, default=service.DOCUMENTS, help="documents posted under load per run")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     arguments = parser.parse_args(argv)
     arguments.backends = [name.strip() for name in arguments.backends.split(",") if name.strip()]
@@ -214,6 +221,10 @@ def measure_backend(backend: Backend, files: dict[int, Path], arguments: argpars
     finally:
         backend.remove_store(url)
     measure_children(backend, files, idle, figures, report)
+    clients = service.parse_counts(arguments.service_clients)
+    if clients:
+        service.measure(backend, arguments.size, arguments.seed, report, clients, service.parse_servers(arguments.service_servers),
+                        arguments.service_documents)
 
 
 def measure_posted_store(backend: Backend, ledger: Ledger, connection: Any, file: Path,

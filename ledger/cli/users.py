@@ -19,6 +19,10 @@ from ledger.cli.common import DbOption, answering, default_actor, fail, open_led
 from ledger.errors import LedgerError
 from ledger.output import table as whole_table
 
+# uvicorn's levels; and a bound on processes, each of which holds a pool of connections to the database.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+MAXIMUM_WORKERS = 32
+
 user_app = typer.Typer(help="Users of the service and their roles over regions (docs/service.md).", no_args_is_help=True)
 ByOption = Annotated[Optional[str], typer.Option("--by", help="Who makes the change (default: the login name).")]
 
@@ -99,17 +103,30 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on; keep 127.0.0.1 behind a reverse proxy.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=MAXIMUM_WORKERS, help="Processes serving the store, each one request at a "
+                                         "time against the books; above 1 only on PostgreSQL (docs/service.md).")] = 1,
+    forwarded_allow_ips: Annotated[str, typer.Option(
+        "--forwarded-allow-ips", help="Comma-separated addresses of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (the login limits count the client address they give); '*' believes anyone.")] = "127.0.0.1",
+    ledgers: Annotated[Optional[int], typer.Option(min=1, max=16, help="Requests each process works on the books at once, each "
+                                                   "with a ledger of its own (default 4 on PostgreSQL, 1 on SQLite).")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info (each request), debug.")] = "info",
 ) -> None:
-    """Serve the HTTP API (docs/service.md) on the store: FastAPI on uvicorn."""
-    import uvicorn
+    """Serve the HTTP API (docs/service.md) on the store: FastAPI on uvicorn, in one process or ``--workers`` processes."""
+    from ledger.service import create_app, serving
+    from ledger.store import resolve_url
 
-    from ledger.service import create_app
-
+    url = resolve_url(db)
+    if workers > 1 and not url.startswith("postgresql"):
+        raise fail(f"--workers {workers} needs a PostgreSQL store: SQLite takes one writer at a time, so serve it with one process "
+                   "(docs/service.md)")
+    if log_level not in LOG_LEVELS:
+        raise fail(f"--log-level {escape(log_level)}: choose one of {', '.join(LOG_LEVELS)}")
     with answering():
         try:
-            app = create_app(db)
+            app = create_app(url, ledgers)  # opens the store (creating its tables once, before any worker starts) or says why not
         except LedgerError:
             raise
         except Exception as error:  # a wrong URL or a server that does not answer
-            raise fail(f"cannot open the store {escape(db or 'sqlite:///ledger.db')}: {escape(str(error))}") from None
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="info")
+            raise fail(f"cannot open the store {escape(url)}: {escape(str(error))}") from None
+    serving.run(app, url, host, port, workers, forwarded_allow_ips, log_level)

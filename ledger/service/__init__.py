@@ -15,12 +15,12 @@ from typing import Any
 __all__ = ["create_app"]
 
 
-def create_app(url: str | None = None) -> Any:
-    """The FastAPI app on the store at ``url`` (see ``ledger.service.app.create_app``).
+def create_app(url: str | None = None, ledgers: int | None = None) -> Any:
+    """The FastAPI app on the store at ``url``, ``ledgers`` requests on the books at once (see ``ledger.service.app.create_app``).
 
     Imported on first use, so that the command line, which imports
     ``ledger.service.demo_users`` for ``ledger demo``, never loads FastAPI.
     """
     from ledger.service.app import create_app as make_app
 
-    return make_app(url)
+    return make_app(url, ledgers)

@@ -75,7 +75,7 @@ TEMPLATES.env.globals["PROPOSAL_STATUS"] = {"pending": "待审核", "approved": 
 
 
 def create_router(ledger: Ledger, books: Books) -> APIRouter:
-    """The page routes over the app's one ``Ledger``; ``books()`` lends it under the app's lock."""
+    """The page routes over the app's ledgers; ``books()`` lends one from the app's pool for a request."""
     router = APIRouter(include_in_schema=False)
     engine = ledger.engine
 
