@@ -9,6 +9,7 @@ Nothing here logs, returns or puts in an error message a password or a hash.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,8 +33,16 @@ MAXIMUM_LISTED_USERS = 1000
 WRONG_LOGIN = "wrong username or password"
 
 HASHER = PasswordHasher()
-# Checked when the username is unknown, so that a miss costs as long as a wrong password.
-_DUMMY_HASH = HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check an unknown username's password against, so that it takes as long as a known one's.
+
+    Made at the first login of an unknown name, not at import: hashing costs about half a second and
+    64 MiB, which every command (even ``--help``) would otherwise pay.
+    """
+    return HASHER.hash("not a password of anyone")
 
 
 @dataclass(frozen=True)
@@ -177,7 +186,7 @@ def authenticate(
     throttle.check(engine, name, client_address, now=now)
     with engine.connect() as connection:
         row = connection.execute(select(users).where(users.c.username == name)).first()
-    stored_hash = row.password_hash if row is not None else _DUMMY_HASH
+    stored_hash = row.password_hash if row is not None else _dummy_hash()
     good = _verify(stored_hash, password) and row is not None
     throttle.record(engine, name, client_address, succeeded=good and not row.disabled, now=now)  # type: ignore[union-attr]
     if not good:
