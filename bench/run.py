@@ -38,7 +38,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import baselines, reads
+from bench import baselines, floor, peer, reads
 from bench.processes import ChildRun, post_in_child, startup
 from bench.report import Report, Row, number
 from bench.stores import Backend, PostgresBackend, SqliteBackend, postgres_url
@@ -80,6 +80,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="seconds per backend for filling the events table and proj_lines; the fill stops there and says so")
     parser.add_argument("--reads", type=int, default=reads.BALANCE_READS, help="balance reads, and as-of reads, per measurement")
     parser.add_argument("--seed", type=int, default=7, help="generator and read-sampling seed")
+    parser.add_argument("--peer-seconds", type=float, default=peer.DEFAULT_SECONDS,
+                        help=f"seconds pgledger is timed on each of {', '.join(map(str, peer.CONNECTIONS))} connections "
+                             f"(only with {peer.PGLEDGER_VARIABLE}=PATH of a pgledger checkout)")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     arguments = parser.parse_args(argv)
     arguments.backends = [name.strip() for name in arguments.backends.split(",") if name.strip()]
@@ -231,6 +234,9 @@ def measure_posted_store(backend: Backend, ledger: Ledger, connection: Any, file
     raw = measure_raw_inserts(backend, connection, table, rows, figures)
     library = measure_library(backend, posting.events, state_bytes, figures)
     report_posting(name, posting, raw, library, report)
+    measure_floor(backend, connection, posting, figures, report)
+    if isinstance(backend, PostgresBackend):
+        measure_peer(backend, connection, posting, arguments, figures, report)
     measure_rebuild(backend, ledger, connection, table, posting.events, figures, report)
     measure_reads(backend, ledger, connection, table, posting.events, state_bytes, rows, arguments, figures, report)
 
@@ -322,6 +328,67 @@ def report_posting(name: str, posting: Posting, raw: dict[str, float], library: 
                    library.events_per_second, "events/s"))
     report.compare(name, "post events/s ÷ eventsourcing", events, "events/s", label, library.events_per_second, "events/s", "≥ 3")
     report.compare(name, "post postings/s ÷ eventsourcing", postings, "postings/s", label, library.events_per_second, "events/s", "≥ 3")
+
+
+def measure_floor(backend: Backend, connection: Any, posting: Posting, figures: dict[str, Any], report: Report) -> None:
+    """The bare driver writing every row the ledger's store holds, a transaction per batch (``bench.floor``)."""
+    tables = floor.read_ledger_rows(connection, backend.name)
+    batches = floor.batches_for(posting.documents)
+    rows = sum(len(table.rows) for table in tables)
+    progress(f"{backend.name}: the floor, {rows:,} rows of {len(tables)} tables in {batches} transactions")
+    if isinstance(backend, PostgresBackend):
+        try:
+            seconds = fastest(lambda: floor.postgres_floor(connection, tables, batches))
+        finally:
+            floor.drop_postgres_copies(connection, tables)
+    else:
+        seconds = fastest(lambda: sqlite_floor(backend, connection, tables, batches))
+    result = floor.FloorFigures({table.name: len(table.rows) for table in tables}, batches, seconds)
+    figures["floor"] = {**asdict(result), "rows": result.rows, "postings_per_second": posting.postings / seconds}
+    method = "COPY" if backend.name == "postgres" else "executemany"
+    report.add(Row(backend.name, f"floor: the driver writes the ledger's {result.rows:,} rows ({len(tables)} tables) "
+                                 f"by {method}, {batches} transactions", seconds, "s"))
+    report.compare(backend.name, "post postings/s ÷ floor (same postings in the floor's time)", posting.rate(posting.postings),
+                   "postings/s", "floor", posting.postings / seconds, "postings/s", "≥ 0.5")
+
+
+def sqlite_floor(backend: Backend, connection: Any, tables: list[floor.TableRows], batches: int) -> float:
+    target_url = backend.fresh_store("floor")
+    target = backend.connect(target_url)
+    try:
+        return floor.sqlite_floor(connection, target, tables, batches)
+    finally:
+        target.close()
+        backend.remove_store(target_url)
+
+
+def measure_peer(backend: PostgresBackend, connection: Any, posting: Posting, arguments: argparse.Namespace,
+                 figures: dict[str, Any], report: Report) -> None:
+    """pgledger on the same server, as many accounts as the posted store has balance rows (``bench.peer``)."""
+    try:
+        checkout = peer.checkout_from_environment()
+    except peer.PeerUnavailable as error:
+        report.note(f"pgledger peer skipped: {error}")
+        return
+    if checkout is None:
+        report.note(f"pgledger peer skipped: set {peer.PGLEDGER_VARIABLE}=PATH to a checkout of github.com/pgr0ss/pgledger "
+                    "to time it beside the ledger")
+        return
+    accounts = reads.count_rows(connection, "proj_balances")
+    progress(f"postgres: pgledger peer, {accounts:,} accounts, {arguments.peer_seconds:g} s on each of {peer.CONNECTIONS}")
+    result = peer.measure(checkout, backend.dsn, accounts, arguments.peer_seconds, arguments.seed)
+    figures["pgledger"] = {**asdict(result), "transfers_per_second": {run.connections: run.transfers_per_second for run in result.runs}}
+    postings = posting.rate(posting.postings)
+    targets = {1: "≥ 10", 4: "≥ 5"}
+    for run in result.runs:
+        report.add(Row(backend.name, f"peer: pgledger transfers, {run.connections} connection{'s' if run.connections > 1 else ''} "
+                                     f"({result.accounts:,} accounts, {result.prefilled_transfers:,} prefilled)",
+                       run.transfers_per_second, "transfers/s"))
+        report.compare(backend.name, f"post postings/s ÷ pgledger transfers/s, {run.connections} conn.", postings, "postings/s",
+                       f"pgledger {run.connections} conn.", run.transfers_per_second, "transfers/s", targets.get(run.connections, ""))
+    report.note(f"pgledger {result.commit[:10]} from {result.checkout}: its own SQL files in schema {peer.SCHEMA}, "
+                f"one pgledger_create_transfer call and one commit per transfer between random accounts, "
+                f"{arguments.peer_seconds:g} s per connection count; a transfer writes two entries, a ledger posting one line")
 
 
 def measure_rebuild(backend: Backend, ledger: Ledger, connection: Any, table: str, events: int,
