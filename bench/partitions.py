@@ -141,6 +141,38 @@ def table_bytes(connection: Any, table: str) -> int:
     return int(size)
 
 
+def explain_as_of(connection: Any, samples: list[Any], count: int) -> dict[str, Any]:
+    """Buffers (8 kB pages, shared hits + reads) and server time of the as-of statement, by ``EXPLAIN (ANALYZE, BUFFERS)``.
+
+    Pages touched do not depend on the machine's load, which the latencies do.
+    """
+    statement = (
+        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT account, tier,"
+        " sum(CASE WHEN amount_fen > 0 THEN amount_fen ELSE 0 END), sum(CASE WHEN amount_fen < 0 THEN -amount_fen ELSE 0 END),"
+        " sum(CASE WHEN kind = 'YearClosed' THEN amount_fen ELSE 0 END) FROM proj_lines"
+        " WHERE book_id IN (%s) AND effective_date <= %s AND (%s::text IS NULL OR recorded_at <= %s)"
+        " GROUP BY account, tier ORDER BY account, tier"
+    )
+    buffers, reads_from_disk, milliseconds, scans = [], [], [], set()
+    with connection.cursor() as cursor:
+        for book_id, through, known_on in samples[:count]:
+            cursor.execute(statement, (book_id, through.isoformat(), known_on, known_on))
+            (plan,) = cursor.fetchone()[0]
+            top = plan["Plan"]
+            buffers.append(top["Shared Hit Blocks"] + top["Shared Read Blocks"])
+            reads_from_disk.append(top["Shared Read Blocks"])
+            milliseconds.append(plan["Execution Time"])
+            node = top
+            while "Plans" in node:
+                node = node["Plans"][0]
+            scans.add(node["Node Type"])
+    connection.commit()
+    ordered = sorted(buffers)
+    return {"reads": len(buffers), "buffers_median": statistics.median(buffers), "buffers_p99": ordered[int(0.99 * (len(ordered) - 1))],
+            "disk_reads_median": statistics.median(reads_from_disk), "server_ms_median": statistics.median(milliseconds),
+            "server_ms_p99": sorted(milliseconds)[int(0.99 * (len(milliseconds) - 1))], "scans": sorted(scans)}
+
+
 def measure_layout(layout: str, backend: PostgresBackend, file: Path, books: list[reads.ProvinceBook],
                    templates: dict[str, list[reads.LineGroup]], state: bytes, arguments: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {"layout": layout}
@@ -175,6 +207,24 @@ def measure_layout(layout: str, backend: PostgresBackend, file: Path, books: lis
             first, again, driver = reads.time_as_of_reads(ledger_read, driver_read, samples, arguments.reads)
             figures["as_of"] = {"first_pass": asdict(first), "again": asdict(again), "driver": asdict(driver)}
 
+            if layout == "plain" and arguments.explain:
+                progress(f"{layout}: pages an as-of read touches, covering index and the previous one")
+                figures["explain"] = {"covering": explain_as_of(connection, samples, arguments.explain)}
+                with connection.cursor() as cursor:
+                    cursor.execute("CREATE INDEX bench_previous_book_date ON proj_lines (book_id, effective_date, account, tier)")
+                    cursor.execute("DROP INDEX ix_proj_lines_book_date")
+                connection.commit()
+                connection.autocommit = True
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM ANALYZE proj_lines")
+                connection.autocommit = False
+                figures["explain"]["previous"] = explain_as_of(connection, samples, arguments.explain)
+                with connection.cursor() as cursor:
+                    cursor.execute("DROP INDEX bench_previous_book_date")
+                    cursor.execute("CREATE INDEX ix_proj_lines_book_date ON proj_lines"
+                                   " (book_id, effective_date, account, tier, kind, amount_fen, recorded_at)")
+                connection.commit()
+
             progress(f"{layout}: rebuild from the start of the log")
             events = int(ledger.app.recorder.max_notification_id() or 0)
             started = time.perf_counter()
@@ -201,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fill-budget", type=float, default=1800)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--layouts", default=",".join(LAYOUTS))
+    parser.add_argument("--explain", type=int, default=200,
+                        help="as-of reads explained (ANALYZE, BUFFERS) with the covering index and the previous one (plain layout)")
     parser.add_argument("--json", type=Path)
     arguments = parser.parse_args(argv)
     backend = PostgresBackend(postgres_url())
