@@ -6,6 +6,10 @@ For each backend, in this order:
    ``Ledger(url).post`` with projections kept current, on a fresh store;
 2. insert the rows the ledger wrote with the bare driver, and save as many
    events with the untouched ``eventsourcing`` library (``bench.baselines``);
+   write every row of every table the ledger's store holds with the bare
+   driver, a transaction per batch (the floor, ``bench.floor``); on
+   PostgreSQL with ``PGLEDGER=PATH``, time the pgledger peer on 1 and 4
+   connections (``bench.peer``), or say it was skipped;
 3. read the notification log raw, then rebuild the projections;
 4. time balance reads and as-of reads (``queries.balances_as_of``) on the
    posted store, then on the province's books with the events table filled
