@@ -4,6 +4,7 @@
 # make bench — the benchmarks with their same-run baselines (docs/performance.md), the service under load among them, a few minutes;
 #              make bench SIZE=80 (or BENCH_SIZE=80) for a larger province,
 #              BENCH_QUERY_EVENTS=1000000,10000000 for balance and as-of reads at 10 million events too (about 8-11 minutes)
+#              PGLEDGER=PATH (a checkout of github.com/pgr0ss/pgledger) also times that peer ledger on the same server
 # make chaos — the fault campaign (docs/reliability.md): kills, concurrent writers, malformed input, tampering; exit 1 on any failure
 PYTHON ?= python3
 VENV := .venv

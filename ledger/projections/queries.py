@@ -264,7 +264,8 @@ def balances_as_of(
     """Each account's turnover and balance as of the end of an effective date (as known on a recorded time).
 
     ``closed_fen`` is what a year close dated on or before ``through`` posted.
-    One aggregate statement over the (book, effective date) index.
+    One aggregate statement, answered from the covering (book, effective date)
+    index alone (``tables.lines``): a range of the index, never the table.
     """
     if not book_ids:
         return []

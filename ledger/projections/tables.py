@@ -78,7 +78,10 @@ lines = Table(
     # One secondary index serves every dated read: as-of sums and statements
     # (a book up to a date), trace (a book, a window, accounts) and the voucher
     # register (a book, a month). Each index costs every posting line an insert.
-    Index("ix_proj_lines_book_date", "book_id", "effective_date", "account", "tier"),
+    # It also carries kind, amount and recorded time, so an as-of read
+    # (queries.balances_as_of) is answered from the index alone, a range of
+    # it, never touching the table (docs/performance.md, "As-of reads").
+    Index("ix_proj_lines_book_date", "book_id", "effective_date", "account", "tier", "kind", "amount_fen", "recorded_at"),
 )
 
 # Every period close and reopening, who did it and why: statements list the
