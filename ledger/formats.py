@@ -1,0 +1,260 @@
+"""The store's format: which revision of its tables it holds, and moving it to this release's.
+
+A store records its format in ``ledger_format`` (Alembic's version table
+under our name): the number of the last revision of ``ledger/migrations``
+applied to it, ``0001`` being the baseline. Only the tables that are not
+rebuilt from events are migrated this way; the events themselves are never
+rewritten (a changed event shape is read through its class's upcasters,
+``class_version``), and the ``proj_*`` tables are rebuilt from the events.
+
+Opening a store (``ledger.persistence``) calls ``prepare``: an empty
+database gets this release's tables and format; a store at this release's
+format opens; any other is refused with ``StoreFormatError``, which names
+the command to run. ``ledger migrate`` (``plan`` and ``migrate``) lists the
+steps and applies each revision in a transaction of its own; run again it
+finds nothing to do. docs/operations.md, Upgrading, is the user's guide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Connection, Engine, MetaData, PrimaryKeyConstraint, String, Table, event, inspect, select
+from sqlalchemy.engine import make_url
+
+from ledger.errors import LedgerError
+
+FORMAT_TABLE = "ledger_format"
+SCRIPT_LOCATION = "ledger:migrations"
+
+# The format a store written before formats were recorded is said to have.
+UNRECORDED = "0"
+
+# Tables whose presence shows a store that was written by some release of the ledger.
+STORE_TABLES = ("ledger_events", "ledger_documents", "proj_tracking")
+
+_format_metadata = MetaData()
+# The same shape as Alembic's own version table (``DefaultImpl.version_table_impl``), so Alembic reads and writes it.
+format_table = Table(
+    FORMAT_TABLE,
+    _format_metadata,
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name=f"{FORMAT_TABLE}_pkc"),
+)
+
+
+class StoreFormatError(LedgerError):
+    """A store whose tables are of another format than this release's: migrate it first, or use a newer release."""
+
+    rule = "store format"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a migration: a revision (``0001``…), or ``rebuild`` for the projections.
+
+    Attributes:
+      name: the revision number, or ``rebuild``.
+      description: what the step does, one line.
+    """
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a store stands and what ``ledger migrate`` would do to it.
+
+    Attributes:
+      url: the store, with any password hidden.
+      current: the format recorded (``0`` for a store from before formats were recorded), None for an empty database.
+      target: this release's format.
+      steps: what migrating does, in order; empty when there is nothing to do.
+    """
+
+    url: str
+    current: str | None
+    target: str
+    steps: list[Step] = field(default_factory=list)
+
+
+def alembic_config(script_location: str = SCRIPT_LOCATION) -> Config:
+    config = Config()
+    config.set_main_option("script_location", script_location)
+    return config
+
+
+def target_format(script_location: str = SCRIPT_LOCATION) -> str:
+    """This release's format: the last revision of ``ledger/migrations``."""
+    head = ScriptDirectory.from_config(alembic_config(script_location)).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no revision in {script_location}")
+    return head
+
+
+def recorded_format(connection: Connection) -> str | None:
+    """The format the store records; ``0`` for a store written before formats were, None for an empty database.
+
+    ``ledger_format`` made but still empty is a store being created by another process this moment: None.
+    """
+    names = set(inspect(connection).get_table_names())
+    if FORMAT_TABLE in names:
+        versions = [row[0] for row in connection.execute(select(format_table.c.version_num))]
+        if len(versions) > 1:
+            raise StoreFormatError(f"{FORMAT_TABLE} records more than one format ({', '.join(sorted(versions))})")
+        return versions[0] if versions else None
+    return UNRECORDED if names.intersection(STORE_TABLES) else None
+
+
+def shown_url(url: str) -> str:
+    """A URL fit to print: the password, if any, hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def refusal(url: str, current: str, target: str, known: bool) -> StoreFormatError:
+    """What opening a store of another format says: its format, this release's, and what to do."""
+    where = shown_url(url)
+    if not known:
+        return StoreFormatError(
+            f"the store {where} is at format {current}, written by a newer release of the ledger than this one "
+            f"(format {target}): use that release or a later one"
+        )
+    written = "written before store formats were recorded" if current == UNRECORDED else "written by an earlier release"
+    return StoreFormatError(
+        f"the store {where} is at format {current} ({written}); this release reads format {target}. "
+        f"Back it up, then run: ledger migrate --db {where}"
+    )
+
+
+def prepare(engine: Engine, url: str, create: Callable[[], None], script_location: str = SCRIPT_LOCATION) -> None:
+    """Open a store: refuse one of another format; give an empty database this release's tables and format.
+
+    ``create`` makes the tables of this release (every one with ``checkfirst``).
+    For an empty database ``ledger_format`` is made first and stamped last,
+    so a store with ledger tables and no ``ledger_format`` was always
+    written before formats were recorded. Raises ``StoreFormatError``.
+    """
+    target = target_format(script_location)
+    with engine.connect() as connection:
+        current = recorded_format(connection)
+    if current is not None and current != target:
+        known = current == UNRECORDED or _is_revision(current, script_location)
+        raise refusal(url, current, target, known)
+    if current is None:
+        _format_metadata.create_all(engine)
+    create()
+    if current is None:
+        with engine.begin() as connection:
+            if recorded_format(connection) is None:
+                connection.execute(format_table.insert().values(version_num=target))
+
+
+def _is_revision(name: str, script_location: str) -> bool:
+    script = ScriptDirectory.from_config(alembic_config(script_location))
+    return any(revision.revision == name for revision in script.walk_revisions())
+
+
+def plan(url: str, script_location: str = SCRIPT_LOCATION) -> Plan:
+    """What ``ledger migrate`` would do to the store at ``url``; nothing is written. Raises ``StoreFormatError``."""
+    engine = migration_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = recorded_format(connection)
+    finally:
+        engine.dispose()
+    return _plan(url, current, script_location)
+
+
+def _plan(url: str, current: str | None, script_location: str) -> Plan:
+    target = target_format(script_location)
+    empty = Plan(shown_url(url), current, target)
+    if current is None or current == target:
+        return empty
+    script = ScriptDirectory.from_config(alembic_config(script_location))
+    if current != UNRECORDED and not _is_revision(current, script_location):
+        raise refusal(url, current, target, known=False)
+    lower = None if current == UNRECORDED else current
+    revisions = list(reversed(list(script.iterate_revisions(target, lower))))
+    steps = [Step(revision.revision, _first_line(revision.doc)) for revision in revisions]
+    if any(getattr(revision.module, "rebuild_projections", False) for revision in revisions):
+        steps.append(Step("rebuild", "rebuild the projections (proj_*) from the events"))
+    return Plan(empty.url, current, target, steps)
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if text and text.strip() else "(no description)"
+
+
+def migrate(url: str, script_location: str = SCRIPT_LOCATION, after_step: Callable[[Step], None] = lambda step: None) -> Plan:
+    """Bring the store at ``url`` to this release's format: each revision in a transaction of its own.
+
+    Returns the plan that was carried out (no steps: nothing to do, the
+    store is unchanged). A revision that fails is rolled back whole and
+    raises ``StoreFormatError`` naming it; the steps before it stay done, and
+    running ``migrate`` again resumes from the failed one. ``after_step`` is
+    told of each step when it is done.
+    """
+    engine = migration_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = recorded_format(connection)
+            migration = _plan(url, current, script_location)
+            connection.commit()  # end the reading transaction: each revision then runs in a transaction of its own
+            config = alembic_config(script_location)
+            config.attributes["connection"] = connection
+            for step in migration.steps:
+                if step.name == "rebuild":
+                    continue
+                try:
+                    command.upgrade(config, step.name)
+                except Exception as error:  # the revision's transaction is rolled back; say which step and why
+                    raise StoreFormatError(f"step {step.name} ({step.description}) failed and was undone: {error}") from None
+                after_step(step)
+    finally:
+        engine.dispose()
+    if any(step.name == "rebuild" for step in migration.steps):
+        _rebuild_projections(url)
+        after_step(migration.steps[-1])
+    return migration
+
+
+def _rebuild_projections(url: str) -> None:
+    from ledger.store import Ledger
+
+    with Ledger(url) as ledger:
+        ledger.projector.rebuild()
+
+
+def migration_engine(url: str) -> Engine:
+    """An engine for migrating: on SQLite, DDL joins the transaction (SQLAlchemy's pysqlite recipe), so a step is all or nothing."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _no_implicit_transactions(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            dbapi_connection.isolation_level = None
+            dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediately(connection):  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def describe_state(current: str | None, target: str) -> str:
+    """One line on where a store stands."""
+    if current is None:
+        return f"the database is empty: it is made at format {target} when the ledger first opens it"
+    if current == target:
+        return f"the store is at format {target}, this release's"
+    shown = "0 (written before store formats were recorded)" if current == UNRECORDED else current
+    return f"the store is at format {shown}; this release reads format {target}"
+
