@@ -20,16 +20,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Column, Connection, Engine, MetaData, PrimaryKeyConstraint, String, Table, event, inspect, select
 from sqlalchemy.engine import make_url
 
 from ledger.errors import LedgerError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 FORMAT_TABLE = "ledger_format"
 SCRIPT_LOCATION = "ledger:migrations"
+
+# This release's format: the last revision in ledger/migrations/versions (a test holds them equal). Opening a
+# store compares with it and never loads Alembic, which only ``ledger migrate`` needs.
+CURRENT_FORMAT = "0001"
 
 # The format a store written before formats were recorded is said to have.
 UNRECORDED = "0"
@@ -83,15 +90,24 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
 
 
-def alembic_config(script_location: str = SCRIPT_LOCATION) -> Config:
+def alembic_config(script_location: str = SCRIPT_LOCATION) -> "Config":
+    """Alembic's configuration for the revisions at ``script_location`` (``package:folder``)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", script_location)
     return config
 
 
+def _scripts(script_location: str) -> "ScriptDirectory":
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(script_location))
+
+
 def target_format(script_location: str = SCRIPT_LOCATION) -> str:
-    """This release's format: the last revision of ``ledger/migrations``."""
-    head = ScriptDirectory.from_config(alembic_config(script_location)).get_current_head()
+    """The last revision at ``script_location``: for this release's revisions, ``CURRENT_FORMAT``."""
+    head = _scripts(script_location).get_current_head()
     if head is None:
         raise RuntimeError(f"no revision in {script_location}")
     return head
@@ -131,7 +147,7 @@ def refusal(url: str, current: str, target: str, known: bool) -> StoreFormatErro
     )
 
 
-def prepare(engine: Engine, url: str, create: Callable[[], None], script_location: str = SCRIPT_LOCATION) -> None:
+def prepare(engine: Engine, url: str, create: Callable[[], None]) -> None:
     """Open a store: refuse one of another format; give an empty database this release's tables and format.
 
     ``create`` makes the tables of this release (every one with ``checkfirst``).
@@ -139,11 +155,11 @@ def prepare(engine: Engine, url: str, create: Callable[[], None], script_locatio
     so a store with ledger tables and no ``ledger_format`` was always
     written before formats were recorded. Raises ``StoreFormatError``.
     """
-    target = target_format(script_location)
+    target = CURRENT_FORMAT
     with engine.connect() as connection:
         current = recorded_format(connection)
     if current is not None and current != target:
-        known = current == UNRECORDED or _is_revision(current, script_location)
+        known = current == UNRECORDED or _is_revision(current, SCRIPT_LOCATION)
         raise refusal(url, current, target, known)
     if current is None:
         _format_metadata.create_all(engine)
@@ -155,8 +171,7 @@ def prepare(engine: Engine, url: str, create: Callable[[], None], script_locatio
 
 
 def _is_revision(name: str, script_location: str) -> bool:
-    script = ScriptDirectory.from_config(alembic_config(script_location))
-    return any(revision.revision == name for revision in script.walk_revisions())
+    return any(revision.revision == name for revision in _scripts(script_location).walk_revisions())
 
 
 def plan(url: str, script_location: str = SCRIPT_LOCATION) -> Plan:
@@ -175,7 +190,7 @@ def _plan(url: str, current: str | None, script_location: str) -> Plan:
     empty = Plan(shown_url(url), current, target)
     if current is None or current == target:
         return empty
-    script = ScriptDirectory.from_config(alembic_config(script_location))
+    script = _scripts(script_location)
     if current != UNRECORDED and not _is_revision(current, script_location):
         raise refusal(url, current, target, known=False)
     lower = None if current == UNRECORDED else current
@@ -199,6 +214,8 @@ def migrate(url: str, script_location: str = SCRIPT_LOCATION, after_step: Callab
     running ``migrate`` again resumes from the failed one. ``after_step`` is
     told of each step when it is done.
     """
+    from alembic import command as alembic_command
+
     engine = migration_engine(url)
     try:
         with engine.connect() as connection:
@@ -211,7 +228,7 @@ def migrate(url: str, script_location: str = SCRIPT_LOCATION, after_step: Callab
                 if step.name == "rebuild":
                     continue
                 try:
-                    command.upgrade(config, step.name)
+                    alembic_command.upgrade(config, step.name)
                 except Exception as error:  # the revision's transaction is rolled back; say which step and why
                     raise StoreFormatError(f"step {step.name} ({step.description}) failed and was undone: {error}") from None
                 after_step(step)

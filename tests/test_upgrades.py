@@ -330,6 +330,10 @@ def test_the_baseline_revision_makes_the_tables_the_code_defines(store_url):
         engine.dispose()
 
 
+def test_the_current_format_is_the_last_revision():
+    assert formats.CURRENT_FORMAT == formats.target_format() == FORMAT_OF_V1
+
+
 def test_a_new_store_records_this_releases_format(ledger):
     with ledger.engine.connect() as connection:
         assert formats.recorded_format(connection) == FORMAT_OF_V1
