@@ -229,6 +229,60 @@ def test_a_step_that_fails_is_undone_whole_and_named(fixture_url):
     assert "ledger_statements" not in names and formats.FORMAT_TABLE not in names
 
 
+NEXT_RELEASE_REVISION = '''"""Users get a telephone number (a test's revision: the next release, simulated).
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+rebuild_projections = True
+
+
+def upgrade() -> None:
+    op.add_column("ledger_users", sa.Column("telephone", sa.String(20), nullable=True))
+    op.execute("DELETE FROM proj_balances")
+'''
+
+
+@pytest.fixture
+def next_release(tmp_path, monkeypatch) -> str:
+    """This release's revisions and one more, 0002, which changes a table and asks for the projections to be rebuilt."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(Path(formats.__file__).parent / "migrations", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "versions" / "0002_telephone.py").write_text(NEXT_RELEASE_REVISION, encoding="utf-8")
+    monkeypatch.setattr(formats, "CURRENT_FORMAT", "0002")
+    return str(folder)
+
+
+def test_several_steps_run_in_order_and_the_projections_are_rebuilt(fixture_url, next_release):
+    as_before_formats(fixture_url)
+    planned = formats.plan(fixture_url, next_release)
+    assert [step.name for step in planned.steps] == ["0001", "0002", "rebuild"]
+    assert planned.steps[1].description == "Users get a telephone number (a test's revision: the next release, simulated)."
+    done: list[str] = []
+    formats.migrate(fixture_url, next_release, after_step=lambda step: done.append(step.name))
+    assert done == ["0001", "0002", "rebuild"]
+    assert formats.plan(fixture_url, next_release).steps == []
+    with Ledger(fixture_url) as ledger:
+        columns = {column["name"] for column in inspect(ledger.engine).get_columns("ledger_users")}
+        assert "telephone" in columns
+        # 0002 emptied proj_balances; the rebuild step filled it again from the events, and everything agrees.
+        report = verify(ledger)
+        assert report.agrees, report.findings
+
+
+def test_a_store_one_format_behind_is_refused_naming_it(fixture_url, next_release):
+    with pytest.raises(StoreFormatError, match="is at format 0001 \\(written by an earlier release\\); this release reads format 0002"):
+        Ledger(fixture_url)
+
+
 # ---------------------------------------------------------------- event shapes
 
 
