@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from typing import TYPE_CHECKING
 
@@ -176,6 +177,8 @@ def _is_revision(name: str, script_location: str) -> bool:
 
 def plan(url: str, script_location: str = SCRIPT_LOCATION) -> Plan:
     """What ``ledger migrate`` would do to the store at ``url``; nothing is written. Raises ``StoreFormatError``."""
+    if _missing_sqlite_file(url):  # connecting would make an empty file
+        return Plan(shown_url(url), None, target_format(script_location))
     engine = migration_engine(url)
     try:
         with engine.connect() as connection:
@@ -183,6 +186,12 @@ def plan(url: str, script_location: str = SCRIPT_LOCATION) -> Plan:
     finally:
         engine.dispose()
     return _plan(url, current, script_location)
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    parts = make_url(url)
+    database = parts.database or ""
+    return parts.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not Path(database).exists()
 
 
 def _plan(url: str, current: str | None, script_location: str) -> Plan:
@@ -216,6 +225,8 @@ def migrate(url: str, script_location: str = SCRIPT_LOCATION, after_step: Callab
     """
     from alembic import command as alembic_command
 
+    if _missing_sqlite_file(url):
+        return Plan(shown_url(url), None, target_format(script_location))
     engine = migration_engine(url)
     try:
         with engine.connect() as connection:
@@ -269,7 +280,7 @@ def migration_engine(url: str) -> Engine:
 def describe_state(current: str | None, target: str) -> str:
     """One line on where a store stands."""
     if current is None:
-        return f"the database is empty: it is made at format {target} when the ledger first opens it"
+        return f"no store here yet: the ledger makes it at format {target} when it first opens it"
     if current == target:
         return f"the store is at format {target}, this release's"
     shown = "0 (written before store formats were recorded)" if current == UNRECORDED else current

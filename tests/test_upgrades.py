@@ -402,3 +402,11 @@ def test_a_store_of_a_newer_format_is_refused(ledger):
         Ledger(ledger.url)
     refused = run("migrate", "--db", ledger.url)
     assert refused.exit_code == 1 and "newer release" in said(refused)
+
+
+def test_migrate_where_there_is_no_store_makes_nothing(tmp_path):
+    missing = tmp_path / "none.db"
+    result = run("migrate", "--db", f"sqlite:///{missing}")
+    assert result.exit_code == 0, result.output
+    assert "no store here yet" in said(result) and "nothing to do" in said(result)
+    assert not missing.exists()
