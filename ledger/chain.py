@@ -75,3 +75,13 @@ def fields_to_link(event_class: type, fields: Mapping[str, Any]) -> dict[str, An
     """
     class_version = getattr(event_class, "class_version", 1)
     return {**fields, "class_version": class_version} if class_version > 1 else dict(fields)
+
+
+def link_of(event: Any, previous: str) -> str:
+    """A link recomputed from an event's attributes as read back, upcasters included.
+
+    It equals the stored link only for an event nothing was upcast on
+    (every event of format 0001); proofs use ``StoredRead.link``
+    (``ledger.stored.read_events``), which holds for upcast events too.
+    """
+    return chain_hash(previous, type(event).__name__, fields_to_link(type(event), vars(event)))
