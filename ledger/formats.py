@@ -117,15 +117,22 @@ def target_format(script_location: str = SCRIPT_LOCATION) -> str:
 def recorded_format(connection: Connection) -> str | None:
     """The format the store records; ``0`` for a store written before formats were, None for an empty database.
 
-    ``ledger_format`` made but still empty is a store being created by another process this moment: None.
+    A new store records its format before it makes any other table
+    (``prepare``), so ``ledger_format`` empty beside the ledger's tables
+    means its row was deleted: ``StoreFormatError``, as for more than one row.
+    ``ledger_format`` empty and alone is a store another process is making
+    this moment: None.
     """
     names = set(inspect(connection).get_table_names())
+    written = bool(names.intersection(STORE_TABLES))
     if FORMAT_TABLE in names:
-        versions = [row[0] for row in connection.execute(select(format_table.c.version_num))]
+        versions = [row[0] for row in connection.execute(select(format_table.c.version_num).limit(2))]
         if len(versions) > 1:
-            raise StoreFormatError(f"{FORMAT_TABLE} records more than one format ({', '.join(sorted(versions))})")
+            raise StoreFormatError(f"{FORMAT_TABLE} records more than one format; the store's format is unknown")
+        if not versions and written:
+            raise StoreFormatError(f"{FORMAT_TABLE} records no format, but the store holds the ledger's tables: its row was deleted")
         return versions[0] if versions else None
-    return UNRECORDED if names.intersection(STORE_TABLES) else None
+    return UNRECORDED if written else None
 
 
 def shown_url(url: str) -> str:
@@ -149,12 +156,16 @@ def refusal(url: str, current: str, target: str, known: bool) -> StoreFormatErro
 
 
 def prepare(engine: Engine, url: str, create: Callable[[], None]) -> None:
-    """Open a store: refuse one of another format; give an empty database this release's tables and format.
+    """Open a store: refuse one of another format; give an empty database this release's format, then its tables.
 
     ``create`` makes the tables of this release (every one with ``checkfirst``).
-    For an empty database ``ledger_format`` is made first and stamped last,
-    so a store with ledger tables and no ``ledger_format`` was always
-    written before formats were recorded. Raises ``StoreFormatError``.
+    An empty database records its format before any other table is made, so
+    a store with the ledger's tables and no ``ledger_format`` was written
+    before formats were recorded, and one whose ``ledger_format`` is empty
+    lost its row (``recorded_format``). Two processes making the same new
+    SQLite store at once: the second's insert of the format meets the
+    primary key, and ``persistence.create_schema`` tries again. Raises
+    ``StoreFormatError``.
     """
     target = CURRENT_FORMAT
     with engine.connect() as connection:
@@ -164,11 +175,9 @@ def prepare(engine: Engine, url: str, create: Callable[[], None]) -> None:
         raise refusal(url, current, target, known)
     if current is None:
         _format_metadata.create_all(engine)
-    create()
-    if current is None:
         with engine.begin() as connection:
-            if recorded_format(connection) is None:
-                connection.execute(format_table.insert().values(version_num=target))
+            connection.execute(format_table.insert().values(version_num=target))
+    create()
 
 
 def _is_revision(name: str, script_location: str) -> bool:

@@ -410,3 +410,10 @@ def test_migrate_where_there_is_no_store_makes_nothing(tmp_path):
     assert result.exit_code == 0, result.output
     assert "no store here yet" in said(result) and "nothing to do" in said(result)
     assert not missing.exists()
+
+
+def test_a_store_whose_format_row_was_deleted_is_refused(ledger):
+    ledger.close()
+    execute(ledger.url, f"DELETE FROM {formats.FORMAT_TABLE}")
+    with pytest.raises(StoreFormatError, match="ledger_format records no format, but the store holds the ledger's tables"):
+        Ledger(ledger.url)
