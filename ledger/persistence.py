@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ledger import registry, seals  # noqa: F401  (seals registers its table with the registry's)
+from ledger import formats, registry, seals  # noqa: F401  (seals registers its table with the registry's)
 from ledger.access import tables as access_tables  # noqa: F401  (users, grants, proposals: with the registry's)
 
 
@@ -82,12 +82,22 @@ class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
 
 
     def create_table(self) -> None:
-        """The events table and the registry's tables, created safely by any number of processes at once."""
-        def create() -> None:
-            super(LedgerApplicationRecorder, self).create_table()
-            registry.metadata.create_all(self.datastore.engine)
+        """The events table and the registry's tables, created safely by any number of processes at once.
 
-        create_schema(self.datastore.engine, create)
+        A store of another format than this release's is refused before
+        anything is made (``ledger.formats.prepare``, ``StoreFormatError``).
+        """
+        engine = self.datastore.engine
+
+        def create() -> None:
+            from ledger.statements.issuing import metadata as issued_metadata  # late: issuing reads the projections
+
+            super(LedgerApplicationRecorder, self).create_table()
+            registry.metadata.create_all(engine)
+            issued_metadata.create_all(engine)
+
+        url = engine.url.render_as_string(hide_password=False)
+        create_schema(engine, lambda: formats.prepare(engine, url, create))
 
 
 class LedgerFactory(SQLAlchemyFactory):

@@ -18,12 +18,12 @@ from uuid import UUID
 
 from sqlalchemy import Engine, case, func, or_, select
 
-from ledger.chain import link_of
 from ledger.errors import LedgerError
 from ledger.money import format_yuan
 from ledger.postings import postings_from_rows
 from ledger.projections import queries, tables
 from ledger.registry import documents as registry_documents
+from ledger.stored import read_events
 
 Fen = int
 
@@ -328,8 +328,9 @@ def trace_document(ledger, document_id: str) -> TracedDocument:  # type: ignore[
     events = []
     for book_hex, version in record.entries:
         identifier, version = UUID(str(book_hex)), int(version)
-        stored = list(ledger.app.events.get(identifier, gt=max(version - 2, 0), lte=version))
-        event, previous = stored[-1], (stored[0] if len(stored) == 2 else None)
+        stored = read_events(ledger.app, identifier, gt=max(version - 2, 0), lte=version)
+        read, previous = stored[-1], (stored[0].event if len(stored) == 2 else None)
+        event = read.event
         opened = previous if previous is not None and previous.originator_version == 1 else None
         book = _book_name(ledger, identifier, opened)
         previous_link = previous.chain if previous is not None else ""
@@ -346,7 +347,7 @@ def trace_document(ledger, document_id: str) -> TracedDocument:  # type: ignore[
                 voucher=f"{event.effective_date[:7]}#{event.voucher}" if event.voucher else "",
                 previous_link=previous_link,
                 link=event.chain,
-                link_holds=previous is not None and link_of(event, previous_link) == event.chain,
+                link_holds=previous is not None and read.link(previous_link) == event.chain,
                 postings=postings,
                 reverses=getattr(event, "reverses", ""),
             )

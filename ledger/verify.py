@@ -28,13 +28,14 @@ from sqlalchemy import MetaData, distinct, func, inspect, select
 from ledger.accounts import FISCAL_ACCOUNT
 from ledger import registry, seals
 from ledger.aggregates.book import Book
-from ledger.chain import GENESIS, link_of
+from ledger.chain import GENESIS
 from ledger.money import format_yuan
 from ledger.postings import balance_key, check_reversal_date, postings_from_rows
 from ledger.projections import queries, tables
 from ledger.projections.audit import compare_projections
 from ledger.projections.projector import PROJECTION_NAME
 from ledger.persistence import after_event
+from ledger.stored import StoredRead, read_events
 from ledger.verify_state import verify_state
 
 PAGE_SIZE_EVENTS = 5000
@@ -131,7 +132,7 @@ def replay(  # type: ignore[no-untyped-def]
     """Replay a book from its first event (no snapshot), proving its hash chain and voucher numbers as it goes.
 
     Each event's link is recomputed from the previous link and the event as
-    stored; the first event whose version is not the next one, whose link
+    stored, before any upcaster ran (``ledger.stored``); the first event whose version is not the next one, whose link
     does not match, or whose voucher number is not the next in its month is
     named, and the rest of the chain is not judged (one break makes every
     later link unprovable from this store alone). With ``check_registry``
@@ -153,17 +154,19 @@ def replay(  # type: ignore[no-untyped-def]
         if limit <= 0:
             break
         try:
-            events = list(app.events.get(identifier, gt=version, limit=limit))
+            reads = read_events(app, identifier, gt=version, limit=limit)
         except Exception as error:  # a stored row that no longer decodes is itself evidence
             replayed.broken.append(f"the event after version {version} cannot be read: {type(error).__name__}: {error}")
             break
+        events = [read.event for read in reads]
         if check_registry:
             replayed.registry += _registry_disagreements(app, identifier, events)
-        for event in events:
+        for read in reads:
+            event = read.event
             if replayed.book is None and event.originator_version == 1:
                 replayed.name = f"{event.region}/{event.scheme}/{event.year}"
             if not replayed.broken:
-                replayed.broken += _check_link(event, version, previous, vouchers)
+                replayed.broken += _check_link(read, version, previous, vouchers)
             if event.originator_version != version + 1:
                 # A gap: the book cannot be replayed past it.
                 return replayed
@@ -313,12 +316,13 @@ def _reverses(app, reversal_id: str, document_id: str) -> bool:  # type: ignore[
     return any(isinstance(e, Book.DocumentReversed) and e.reverses == document_id and e.document_id == reversal_id for e in events)
 
 
-def _check_link(event, version: int, previous: str, vouchers: dict[str, int]) -> list[str]:  # type: ignore[no-untyped-def]
+def _check_link(read: StoredRead, version: int, previous: str, vouchers: dict[str, int]) -> list[str]:
+    event = read.event
     where = _describe(event)
     if event.originator_version != version + 1:
         missing = f"version {version + 1}" if event.originator_version == version + 2 else f"versions {version + 1}–{event.originator_version - 1}"
         return [f"chain broken after version {version}: {missing} missing, the next stored event is {where} (events were deleted)"]
-    if link_of(event, previous) != event.chain:
+    if read.link(previous) != event.chain:
         return [
             f"chain broken at {where}: the event as stored does not match its link "
             "(it was changed after it was recorded, or moved from another place)"
@@ -567,18 +571,19 @@ def chain_breaks(app) -> list[Finding]:  # type: ignore[no-untyped-def]
         broken: list[str] = []
         while not broken:
             try:
-                events = list(app.events.get(identifier, gt=version, limit=PAGE_SIZE_EVENTS))
+                reads = read_events(app, identifier, gt=version, limit=PAGE_SIZE_EVENTS)
             except Exception as error:  # a stored row that no longer decodes is itself evidence
                 broken.append(f"the event after version {version} cannot be read: {type(error).__name__}: {error}")
                 break
-            for event in events:
+            for read in reads:
+                event = read.event
                 if event.originator_version == 1:
                     name = f"{event.region}/{event.scheme}/{event.year}"
-                broken += _check_link(event, version, previous, vouchers)
+                broken += _check_link(read, version, previous, vouchers)
                 if broken:
                     break
                 version, previous = event.originator_version, event.chain
-            if len(events) < PAGE_SIZE_EVENTS:
+            if len(reads) < PAGE_SIZE_EVENTS:
                 break
         findings += [Finding(name, message) for message in broken]
     return findings

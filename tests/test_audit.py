@@ -23,12 +23,13 @@ from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from ledger.aggregates.book import BookKey, book_id
-from ledger.chain import chain_hash, link_of
+from ledger.chain import chain_hash
 from ledger.cli import app
 from ledger.documents import read_document
 from ledger.errors import PeriodClosedError
 from ledger.projections import queries
 from ledger.seals import sign, stored
+from ledger.stored import read_events
 from ledger.verify import verify
 
 WANZHOU = "500101"
@@ -91,12 +92,13 @@ def findings(ledger, seal_files=()):
 
 def test_every_event_links_to_the_one_before(ledger):
     post(ledger, *STORY)
-    events = list(ledger.app.events.get(book_id(BOOK)))
+    reads = read_events(ledger.app, book_id(BOOK))
+    events = [read.event for read in reads]
     assert len(events) == 6
     previous = "0" * 64
-    for event in events:
-        assert link_of(event, previous) == event.chain
-        previous = event.chain
+    for read in reads:
+        assert read.link(previous) == read.event.chain
+        previous = read.event.chain
     assert ledger.app.book(BOOK).chain_head == events[-1].chain
     report = verify(ledger)
     assert report.agrees, report.findings

@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from ledger.accounts import BANK_ACCOUNTS, CHART, HARDSHIP_HELD, Scheme, fund_balance_account
-from ledger.chain import GENESIS, chain_hash
+from ledger.chain import GENESIS, chain_hash, fields_to_link
 from ledger.errors import DateOutsideBookError, LedgerError, OpeningBalancesError, PeriodClosedError
 from ledger.postings import (
     BalanceKey,
@@ -67,6 +67,10 @@ class Book(Aggregate):
     """
 
     class Opened(Aggregate.Created):
+        # The shape of this event as stored (docs/operations.md, Upgrading): a
+        # change of shape raises it and adds ``upcast_v1_v2``; stored events are never rewritten.
+        class_version = 1
+
         region: str
         scheme: str
         year: int
@@ -89,7 +93,12 @@ class Book(Aggregate):
           voucher: the 记账凭证号, consecutive from 1 within the book and the
             month of the effective date; 0 on an event with no postings.
           chain: this event's link in the book's hash chain.
+
+        Every subclass inherits ``class_version``; one whose shape changes
+        declares its own, with the upcasters from each earlier version.
         """
+
+        class_version = 1
 
         document_id: str
         effective_date: str
@@ -289,14 +298,15 @@ class Book(Aggregate):
             "timestamp": cls.Opened.create_timestamp(),
             "originator_topic": get_topic(cls),
         }
-        chain = chain_hash(GENESIS, "Opened", {**fields, "originator_id": identifier, "originator_version": 1})
+        linked = fields_to_link(cls.Opened, {**fields, "originator_id": identifier, "originator_version": 1})
+        chain = chain_hash(GENESIS, "Opened", linked)
         return cls._create(cls.Opened, id=identifier, chain=chain, **fields)
 
     def trigger_event(self, event_class: type, **kwargs: object) -> None:  # type: ignore[override]
         """Link the new event into the book's hash chain before it is applied."""
         kwargs.setdefault("timestamp", event_class.create_timestamp())  # type: ignore[attr-defined]
         fields = {**kwargs, "originator_id": self.id, "originator_version": self.version + 1}
-        kwargs["chain"] = chain_hash(self.chain_head, event_class.__name__, fields)
+        kwargs["chain"] = chain_hash(self.chain_head, event_class.__name__, fields_to_link(event_class, fields))
         super().trigger_event(event_class, **kwargs)
 
     @property

@@ -33,11 +33,15 @@ class InsuredYear(Aggregate):
     """What one insured person has used this year under each annual cap or quota."""
 
     class Opened(Aggregate.Created):
+        class_version = 1
+
         region: str
         person: str
         year: int
 
     class Used(Aggregate.Event):
+        class_version = 1
+
         document_id: str
         usage: dict
 
@@ -67,10 +71,14 @@ class Household(Aggregate):
     """A household's funding tier and the year it chose it (tier lock, 渝府发〔2007〕113号 三(六))."""
 
     class Opened(Aggregate.Created):
+        class_version = 1
+
         region: str
         household: str
 
     class TierChosen(Aggregate.Event):
+        class_version = 1
+
         document_id: str
         tier: int
         year: int
@@ -103,10 +111,14 @@ class DistrictFund(Aggregate):
     """
 
     class Opened(Aggregate.Created):
+        class_version = 1
+
         region: str
         scheme: str
 
     class Remitted(Aggregate.Event):
+        class_version = 1
+
         document_id: str
         year: int
         tier: int

@@ -20,6 +20,7 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import DBAPIError
 
 from ledger.cli import audit, books, demo, posting
+from ledger.cli.migrating import migrate
 from ledger.cli.common import err, out
 from ledger.cli.periods import period_app
 from ledger.cli.policy import policy_app
@@ -61,6 +62,7 @@ app.command()(audit.vouchers)
 app.add_typer(statement_app, name="statement")
 app.add_typer(user_app, name="user")
 app.command()(serve)
+app.command()(migrate)
 
 
 # The exit status when the database fails under a command (unreachable, or its connection killed).

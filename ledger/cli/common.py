@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ledger.errors import LedgerError
+from ledger.formats import StoreFormatError
 from ledger.output import console, csv_text
 from ledger.store import URL_VARIABLE, Ledger
 from ledger.tasks.arguments import ArgumentError
@@ -74,9 +75,11 @@ def answering() -> Iterator[None]:
 
 
 def open_ledger(url: str | None) -> Ledger:
-    """The ledger on ``url`` (``LEDGER_DB``, else ./ledger.db); a store that cannot be opened is exit 2."""
+    """The ledger on ``url`` (``LEDGER_DB``, else ./ledger.db); a store that cannot be opened is exit 2, one of another format exit 1."""
     try:
         return Ledger(url)
+    except StoreFormatError as error:  # another format: the message names the command to run
+        raise fail(escape(str(error)), 1) from None
     except Exception as error:  # a wrong URL or a server that does not answer
         raise fail(f"cannot open the store {url or 'sqlite:///ledger.db'}: {error}") from None
 
