@@ -26,6 +26,11 @@ from ledger import registry, seals  # noqa: F401  (seals registers its table wit
 from ledger.access import tables as access_tables  # noqa: F401  (users, grants, proposals: with the registry's)
 
 
+# The layout of the store's tables and stored events, as this release writes them. An archive's manifest
+# names it (ledger.archive), so an archive made by a later format is refused by an earlier ledger.
+STORE_FORMAT_VERSION = 1
+
+
 # Any fixed 64-bit number, the same in every process: the key of the lock taken while creating the schema.
 SCHEMA_LOCK_KEY = 0x6C65_6467_6572_0001
 
