@@ -245,3 +245,280 @@ def test_a_part_whose_policy_state_spans_books_left_out_is_refused_and_leaves_no
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["import", "--db", f"sqlite:///{tmp_path / 'district.db'}", str(tmp_path / "district")])
     assert result.exit_code == 0, result.output
+
+
+# ---------------------------------------------------------------- a tampered archive
+
+
+def _sqlite_target(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'target.db'}"
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+
+
+def _posted_line(lines: list[bytes]) -> int:
+    """The first claim paid: an event with two posting lines and a voucher, well inside its book."""
+    for index, line in enumerate(lines):
+        if json.loads(line)["topic"].endswith("Book.ClaimPaid"):
+            return index
+    raise AssertionError("the demo has no claim")
+
+
+def test_a_changed_byte_is_refused_naming_the_file(demo_archive, tmp_path):
+    folder = copy_archive(demo_archive, tmp_path)
+    lines = read_lines(folder / EVENTS)
+    index = _posted_line(lines)
+    lines[index] = lines[index].replace(b'"actor":"demo"', b'"actor":"dema"', 1)
+    (folder / EVENTS).write_bytes(b"".join(lines))
+    import_refused(folder, _sqlite_target(tmp_path), "events.jsonl has SHA-256", "the file was changed")
+
+
+def test_a_changed_event_with_a_manifest_made_to_match_is_refused_at_its_line(demo_archive, tmp_path):
+    """A forger who rewrites the manifest too: the event's chain link no longer holds."""
+    folder = copy_archive(demo_archive, tmp_path)
+    lines = read_lines(folder / EVENTS)
+    index = _posted_line(lines)
+    record = json.loads(lines[index])
+    record["state"] = record["state"].replace('"actor":"demo"', '"actor":"someone else"')
+    record["actor"] = "someone else"
+    lines[index] = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    rewrite(folder, EVENTS, lines)
+    import_refused(folder, _sqlite_target(tmp_path), f"events.jsonl line {index + 1}", "chain broken at version")
+
+
+def test_a_readable_field_that_disagrees_with_the_stored_state_is_refused(demo_archive, tmp_path):
+    folder = copy_archive(demo_archive, tmp_path)
+    lines = read_lines(folder / EVENTS)
+    index = _posted_line(lines)
+    lines[index] = lines[index].replace(b'"actor":"demo","chain"', b'"actor":"nobody","chain"', 1)
+    assert b'"actor":"nobody"' in lines[index]
+    rewrite(folder, EVENTS, lines)
+    import_refused(folder, _sqlite_target(tmp_path), f"events.jsonl line {index + 1}", "the line was edited")
+
+
+def test_a_removed_line_is_refused(demo_archive, tmp_path):
+    folder = copy_archive(demo_archive, tmp_path)
+    lines = read_lines(folder / EVENTS)
+    index = _posted_line(lines)
+    book_hex = json.loads(lines[index])["originator_id"]
+    following = [i for i in book_lines(lines, book_hex) if i > index][0]
+    del lines[index]
+    rewrite(folder, EVENTS, lines)
+    # The book's next event, one line up now, finds its predecessor missing.
+    import_refused(folder, _sqlite_target(tmp_path), f"events.jsonl line {following}", "missing")
+
+
+def test_a_removed_last_event_is_refused_by_the_manifest_heads(demo_archive, tmp_path):
+    folder = copy_archive(demo_archive, tmp_path)
+    lines = read_lines(folder / EVENTS)
+    last_of_a_book = book_lines(lines, json.loads(lines[_posted_line(lines)])["originator_id"])[-1]
+    del lines[last_of_a_book]
+    rewrite(folder, EVENTS, lines)
+    import_refused(folder, _sqlite_target(tmp_path), "the manifest says version", "events were removed or added")
+
+
+def test_reordered_lines_are_refused(demo_archive, tmp_path):
+    folder = copy_archive(demo_archive, tmp_path)
+    lines = read_lines(folder / EVENTS)
+    first, second = book_lines(lines, json.loads(lines[_posted_line(lines)])["originator_id"])[3:5]
+    lines[first], lines[second] = lines[second], lines[first]
+    (folder / EVENTS).write_bytes(b"".join(lines))
+    # The lines and their count are the same; the SHA-256 is not.
+    import_refused(folder, _sqlite_target(tmp_path), "events.jsonl has SHA-256")
+    rewrite(folder, EVENTS, lines)
+    import_refused(folder, _sqlite_target(tmp_path), f"events.jsonl line {first + 1}", "missing")
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        (lambda m: m["files"]["seals.jsonl"].update(lines=m["files"]["seals.jsonl"]["lines"] + 1), "seals.jsonl has"),
+        (lambda m: m.update(format="ledger-archive/0"), "is not a ledger-archive/1 manifest"),
+        (lambda m: m.update(store_format=99), "format 99"),
+        (lambda m: m["files"].pop("documents.jsonl"), "must list exactly the files"),
+        (lambda m: m["books"].popitem(), "the manifest says version None"),
+    ],
+    ids=["count", "format", "store-format", "file-left-out", "book-left-out"],
+)
+def test_a_wrong_manifest_is_refused(demo_archive, tmp_path, change, said):
+    folder = copy_archive(demo_archive, tmp_path)
+    manifest = _manifest(folder)
+    change(manifest)
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    import_refused(folder, _sqlite_target(tmp_path), said)
+
+
+def test_a_missing_manifest_or_file_is_refused(demo_archive, tmp_path):
+    folder = copy_archive(demo_archive, tmp_path)
+    (folder / "seals.jsonl").unlink()
+    import_refused(folder, _sqlite_target(tmp_path), "cannot read", "seals.jsonl")
+    (folder / MANIFEST).unlink()
+    import_refused(folder, _sqlite_target(tmp_path), "manifest.json")
+
+
+def test_an_event_that_breaks_a_rule_of_the_book_is_refused_though_its_chain_was_recomputed(demo_archive, tmp_path):
+    """The forger changes a claim's credit so the entry no longer balances, and recomputes every later link of its book.
+
+    The chain and the manifest hold; the book's own rule (debits equal credits) does not.
+    """
+    folder = copy_archive(demo_archive, tmp_path)
+    lines = read_lines(folder / EVENTS)
+    index = _posted_line(lines)
+    book_hex = json.loads(lines[index])["originator_id"]
+    manifest = _manifest(folder)
+    with Ledger(_sqlite_target(tmp_path)) as scratch:
+        mapper = scratch.app.mapper
+        previous = None
+        for i in book_lines(lines, book_hex):
+            record = json.loads(lines[i])
+            data = json.loads(record["state"])
+            if i == index:
+                # One fen more on the debit line: 1 fen unbalanced.
+                data["postings"][0][2] += 1
+            if i >= index:
+                from eventsourcing.persistence import StoredEvent
+                from uuid import UUID
+
+                event = mapper.to_domain_event(StoredEvent(UUID(book_hex), record["originator_version"], record["topic"],
+                                                           json.dumps(data).encode("utf-8")))
+                data["chain"] = link_of(event, previous)
+                record = event_record(record["notification_id"], UUID(book_hex), record["originator_version"], record["topic"],
+                                      json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+                lines[i] = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+            previous = data["chain"]
+        manifest["books"][book_hex]["chain_head"] = previous
+    (tmp_path / "target.db").unlink()
+    rewrite(folder, EVENTS, lines, manifest["books"])
+    import_refused(folder, _sqlite_target(tmp_path), f"events.jsonl line {index + 1}", "breaks a rule the book enforces", "debits equal credits")
+
+
+def test_a_forged_registry_is_found_by_verify_after_the_load_and_nothing_is_kept(demo_archive, tmp_path, store_url):
+    """The events prove themselves on the way; a registry row is proven by the verify after the load, which then empties the store."""
+    folder = copy_archive(demo_archive, tmp_path)
+    lines = read_lines(folder / "documents.jsonl")
+    record = json.loads(lines[0])
+    record["content_hash"] = "0" * 64
+    lines[0] = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    rewrite(folder, "documents.jsonl", lines)
+    output = import_refused(folder, store_url, "does not verify", record["document_id"], "nothing was kept")
+    assert "content hash" in output
+    # The store really is empty and usable: the genuine archive imports into it now.
+    with Ledger(store_url) as ledger:
+        archiving.import_archive(ledger, copy_archive(demo_archive, tmp_path / "again"))
+        assert verify(ledger).agrees
+
+
+def test_import_into_a_store_that_holds_anything_is_refused_and_changes_nothing(demo_archive, tmp_path, store_url):
+    with Ledger(store_url) as ledger:
+        add_user(ledger.engine, "clerk", "A clerk", "a long enough password", by="admin")
+        before = stored_rows(ledger)
+    output = runner.invoke(app, ["import", "--db", store_url, str(demo_archive)]).output
+    assert "not empty (1 in ledger_users)" in output and "Traceback" not in output
+    with Ledger(store_url) as ledger:
+        assert stored_rows(ledger) == before
+
+
+def test_an_archive_is_written_only_into_a_new_folder(tmp_path, demo_archive):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("kept", encoding="utf-8")
+    result = runner.invoke(app, ["export", "--db", f"sqlite:///{demo_archive.parent / 'demo.db'}", "--out", str(tmp_path / "full")])
+    assert result.exit_code == 1 and "not an empty folder" in result.output
+    assert (tmp_path / "full" / "notes.txt").read_text(encoding="utf-8") == "kept"
+
+
+@pytest.mark.parametrize("arguments, said", [
+    (["--region", "5001"], "six-digit"),
+    (["--book", "500101/resident"], "REGION/SCHEME/YEAR"),
+    (["--book", "500101/pension/2013"], "REGION/SCHEME/YEAR"),
+    (["--region", "500101", "--book", "500101/resident/2013"], "not both"),
+    (["--book", "500101/resident/2013", "--year", "2014"], "disagree"),
+])
+def test_a_scope_it_cannot_take_is_exit_2(tmp_path, arguments, said):
+    result = runner.invoke(app, ["export", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--out", str(tmp_path / "out"), *arguments])
+    assert result.exit_code == 2 and said in result.output, result.output
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- copy, backup and restore
+
+
+def test_copy_moves_the_demo_from_sqlite_to_postgresql_with_its_users_and_the_same_statements(tmp_path):
+    require_backend("postgres")
+    _empty_postgres()
+    source_url = f"sqlite:///{tmp_path / 'office.db'}"
+    with Ledger(source_url) as source:
+        run_demo(source, size=1)
+        add_user(source.engine, "clerk", "A clerk", "a long enough password", by="admin")
+        grant(source.engine, "clerk", "accountant", "500101", by="admin")
+        issue(source, StatementRequest("02", MUNICIPALITY, "resident", DEMO_YEAR, consolidated=True), "auditor")
+        expected = statements(source)
+        source_rows = stored_rows(source)
+    result = runner.invoke(app, ["copy", "--from", source_url, "--to", POSTGRES_URL])
+    assert result.exit_code == 0, result.output
+    assert "1 users, 1 grants" in result.output
+    with Ledger(POSTGRES_URL) as target:
+        assert stored_rows(target) == source_rows
+        assert verify(target).agrees
+        assert statements(target) == expected
+        with target.engine.connect() as connection:
+            assert connection.execute(select(access_tables.grants.c.role, access_tables.grants.c.scope)).all() == [("accountant", "500101")]
+        # The sequences moved past the copied ids: the next grant and issue take new numbers.
+        grant(target.engine, "clerk", "checker", "500101", by="admin")
+        issue(target, StatementRequest("01", "500101", "resident", DEMO_YEAR), "auditor")
+        assert [i.id for i in issued_statements(target.engine)] == [1, 2]
+    # Copying again is refused: the target is no longer empty.
+    again = runner.invoke(app, ["copy", "--from", source_url, "--to", POSTGRES_URL])
+    assert again.exit_code == 1 and "not empty" in again.output
+
+
+def test_a_copy_onto_itself_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'office.db'}"
+    result = runner.invoke(app, ["copy", "--from", url, "--to", url])
+    assert result.exit_code == 2 and "the same store" in result.output
+
+
+def test_sqlite_backup_and_restore_verify_and_give_the_same_statements(tmp_path):
+    source_url = f"sqlite:///{tmp_path / 'office.db'}"
+    with Ledger(source_url) as source:
+        run_demo(source, size=1)
+        expected = statements(source)
+    result = runner.invoke(app, ["backup", "--db", source_url, "--out", str(tmp_path / "office.backup")])
+    assert result.exit_code == 0, result.output
+    assert "sqlite backup API" in result.output and "agree" in result.output
+    again = runner.invoke(app, ["backup", "--db", source_url, "--out", str(tmp_path / "office.backup")])
+    assert again.exit_code == 2 and "exists" in again.output
+    restored_url = f"sqlite:///{tmp_path / 'restored.db'}"
+    result = runner.invoke(app, ["restore", "--db", restored_url, str(tmp_path / "office.backup")])
+    assert result.exit_code == 0, result.output
+    with Ledger(restored_url) as restored:
+        assert statements(restored) == expected
+    over = runner.invoke(app, ["restore", "--db", restored_url, str(tmp_path / "office.backup")])
+    assert over.exit_code == 2 and "never over a store" in over.output
+
+
+def test_a_postgresql_dump_restored_into_a_new_database_verifies(tmp_path):
+    require_backend("postgres")
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.skip("PostgreSQL's client tools are not installed")
+    _empty_postgres()
+    with Ledger(POSTGRES_URL) as source:
+        run_demo(source, size=1)
+        expected = statements(source)
+    dump = tmp_path / "ledger.dump"
+    result = runner.invoke(app, ["backup", "--db", POSTGRES_URL, "--out", str(dump)])
+    assert result.exit_code == 0, result.output
+    assert dump.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
+    restored_url = second_postgres_url("restored")
+    try:
+        result = runner.invoke(app, ["restore", "--db", restored_url, str(dump)])
+        assert result.exit_code == 0, result.output
+        assert "agree" in result.output
+        with Ledger(restored_url) as restored:
+            assert statements(restored) == expected
+        # Restoring over the restored store is refused: its tables are there.
+        over = runner.invoke(app, ["restore", "--db", restored_url, str(dump)])
+        assert over.exit_code == 2 and "restored into an empty database" in over.output
+    finally:
+        drop_postgres_database(restored_url)
