@@ -522,3 +522,25 @@ def test_a_postgresql_dump_restored_into_a_new_database_verifies(tmp_path):
         assert over.exit_code == 2 and "restored into an empty database" in over.output
     finally:
         drop_postgres_database(restored_url)
+
+
+def test_the_chain_recipe_of_docs_archive_proves_every_link_without_the_ledger(demo_archive, tmp_path, monkeypatch):
+    """The Python in docs/archive.md, run as printed on the demo's archive: no ledger code, only hashlib and json."""
+    page = (Path(__file__).parent.parent / "docs" / "archive.md").read_text(encoding="utf-8")
+    recipe = page.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(demo_archive)
+    namespace: dict[str, Any] = {}
+    exec(recipe, namespace)
+    manifest = _manifest(demo_archive)
+    assert namespace["heads"] == {book_hex: book["chain_head"] for book_hex, book in manifest["books"].items()}
+    # And it is a real check: one changed figure makes it fail.
+    folder = copy_archive(demo_archive, tmp_path)
+    lines = read_lines(folder / EVENTS)
+    index = _posted_line(lines)
+    record = json.loads(lines[index])
+    record["state"] = record["state"].replace('"voucher":', '"voucher":1', 1)
+    lines[index] = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    (folder / EVENTS).write_bytes(b"".join(lines))
+    monkeypatch.chdir(folder)
+    with pytest.raises(AssertionError):
+        exec(recipe, {})
