@@ -203,8 +203,7 @@ def records(ledger: Ledger, exported: Exported, include_access: bool = False) ->
     """
     connection = _read_transaction(ledger)
     try:
-        in_scope: set[UUID] = set()
-        yield from _event_records(ledger, connection, exported, in_scope)
+        yield from _event_records(ledger, connection, exported)
         yield from _document_records(connection, exported)
         yield from _seal_records(connection, exported)
         if exported.scope.whole:
@@ -216,10 +215,12 @@ def records(ledger: Ledger, exported: Exported, include_access: bool = False) ->
         connection.close()
 
 
-def _event_records(ledger: Ledger, connection: Connection, exported: Exported, in_scope: set[UUID]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _event_records(ledger: Ledger, connection: Connection, exported: Exported) -> Iterator[tuple[str, dict[str, Any]]]:
     """The whole log in notification order; for part of a store, its books' events, then its policy-engine state."""
     table = ledger.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
     scope, last = exported.scope, 0
+    # The books of the scope, known from their Opened events, which come first in the log.
+    in_scope: set[UUID] = set()
     only_books = None if scope.whole else table.c.topic.like(BOOK_TOPIC_PREFIX + "%")
     while True:
         query = select(table.c.id, table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state)
@@ -240,6 +241,8 @@ def _event_records(ledger: Ledger, connection: Connection, exported: Exported, i
         if len(rows) < PAGE_SIZE_ROWS:
             break
         last = rows[-1][0]
+    if not scope.whole and not exported.books:
+        raise ArchiveError(f"no book of the store is in the scope ({_describe_scope(scope)}): nothing to export", field="scope")
     if not scope.whole:
         yield from _state_records(ledger, connection, exported)
 
@@ -513,7 +516,7 @@ def read_archive(folder: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
     """Every record of a checked archive as ``(file, line number, record)``; ``ArchiveError`` naming the line that does not parse."""
     for name in ARCHIVE_FILES:
         with open(folder / name, "rb") as handle:
-            for number, line in enumerate(handle, start=1):
+            for number, line in enumerate(iter(lambda: handle.readline(MAXIMUM_LINE_BYTES + 1), b""), start=1):
                 if len(line) > MAXIMUM_LINE_BYTES:
                     raise ArchiveError(f"{name} line {number} is longer than {MAXIMUM_LINE_BYTES} bytes", field=name)
                 try:

@@ -67,6 +67,14 @@ def statements(ledger: Ledger, region: str | None = None, keep_position: bool = 
     return found
 
 
+def stored_events(ledger: Ledger) -> list[tuple[int, str, int, str, bytes]]:
+    table = ledger.app.recorder.events_record_cls.__table__
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(select(table.c.id, table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state)
+                                  .order_by(table.c.id)).all()
+    return [(int(i), o.hex, int(v), t, bytes(state)) for i, o, v, t, state in rows]
+
+
 def second_postgres_url(suffix: str) -> str:
     """A second database on the test server (created if missing, emptied), named after the test database."""
     url = sqlalchemy.engine.make_url(POSTGRES_URL)
@@ -168,6 +176,7 @@ def test_export_then_import_gives_the_same_statements_and_a_verifying_chain(stor
     with Ledger(store_url) as source:
         run_demo(source, size=1)
         source_rows = stored_rows(source)
+        source_events = stored_events(source)
         expected = statements(source)
         issued = issue(source, StatementRequest("01", "500101", "resident", DEMO_YEAR), "auditor")
         manifest = archiving.export_archive(source, tmp_path / "archive", archiving.scope_of(None, None, None))
@@ -188,6 +197,8 @@ def test_export_then_import_gives_the_same_statements_and_a_verifying_chain(stor
         report = verify(target)
         assert report.agrees, report.findings
         assert report.books == 26 and report.log_events == source_rows["ledger_events"]
+        # Every event went in as it was stored, byte for byte, under its notification id.
+        assert stored_events(target) == source_events
         # Notification ids were kept, so even the position and source hash of every statement are the same.
         assert statements(target) == expected
         (copied,) = issued_statements(target.engine)
@@ -475,6 +486,7 @@ def test_copy_moves_the_demo_from_sqlite_to_postgresql_with_its_users_and_the_sa
 
 def test_a_copy_onto_itself_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'office.db'}"
+    Ledger(url).close()
     result = runner.invoke(app, ["copy", "--from", url, "--to", url])
     assert result.exit_code == 2 and "the same store" in result.output
 
@@ -544,3 +556,18 @@ def test_the_chain_recipe_of_docs_archive_proves_every_link_without_the_ledger(d
     monkeypatch.chdir(folder)
     with pytest.raises(AssertionError):
         exec(recipe, {})
+
+
+def test_a_store_that_is_not_there_or_a_scope_with_no_book_writes_nothing(tmp_path, demo_archive):
+    missing = f"sqlite:///{tmp_path / 'missing.db'}"
+    result = runner.invoke(app, ["export", "--db", missing, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "there is no SQLite store" in result.output
+    result = runner.invoke(app, ["copy", "--from", missing, "--to", f"sqlite:///{tmp_path / 'to.db'}"])
+    assert result.exit_code == 2 and "there is no SQLite store" in result.output
+    assert not (tmp_path / "missing.db").exists() and not (tmp_path / "to.db").exists()
+    demo = f"sqlite:///{demo_archive.parent / 'demo.db'}"
+    result = runner.invoke(app, ["export", "--db", demo, "--out", str(tmp_path / "out"), "--region", "110101"])
+    assert result.exit_code == 1 and "no book of the store is in the scope (region 110101)" in result.output
+    assert not (tmp_path / "out").exists()
+    result = runner.invoke(app, ["backup", "--db", demo, "--out", str(tmp_path / "no" / "such" / "folder.db")])
+    assert result.exit_code == 1 and "cannot write" in result.output and "Traceback" not in result.output

@@ -25,6 +25,7 @@ def export(
     statements, as JSON Lines and a manifest an auditor can check alone (docs/archive.md)."""
     with answering():
         scope = archiving.scope_of(region, book, year)
+        archiving.existing_store(db)
     with answering(), open_ledger(db) as ledger:
         manifest = archiving.export_archive(ledger, out_folder, scope)
     files = manifest["files"]
@@ -53,6 +54,8 @@ def copy(
 ) -> None:
     """Copy a whole store into an empty one (e.g. SQLite to PostgreSQL), proving and verifying it as an import does;
     users, grants and proposals go with it, sessions and tokens do not."""
+    with answering():
+        archiving.existing_store(source)
     with answering(), open_ledger(source) as from_ledger, open_ledger(target) as to_ledger:
         loaded = archiving.copy_store(from_ledger, to_ledger)
     _say_loaded("copied", loaded)

@@ -25,7 +25,7 @@ from ledger.accounts import SCHEMES
 from ledger.aggregates.book import BookKey
 from ledger.archive import (
     ArchiveError, ArchiveScope, Exported, Loaded, load, read_archive, read_manifest, records, refuse_unless_empty,
-    write_archive,
+    stored_rows, write_archive,
 )
 from ledger.regions import is_region_code
 from ledger.store import Ledger, resolve_url
@@ -56,6 +56,13 @@ def scope_of(region: str | None, book: str | None, year: int | None) -> ArchiveS
     return ArchiveScope(region=region, book=key, year=year)
 
 
+def existing_store(url: str | None) -> None:
+    """Refuse a SQLite URL whose file does not exist (opening it would create an empty store); ``ArgumentError``."""
+    parsed = _url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise ArgumentError(f"there is no SQLite store at {parsed.database}")
+
+
 def export_archive(ledger: Ledger, folder: Path, scope: ArchiveScope) -> dict[str, Any]:
     """Write the scope of the store into ``folder`` as an archive; return its manifest. ``ArchiveError`` when it cannot."""
     exported = Exported(scope, keeps_notification_ids=scope.whole)
@@ -78,6 +85,8 @@ def copy_store(source: Ledger, target: Ledger) -> Loaded:
     """
     if _same_store(source.url, target.url):
         raise ArgumentError("--from and --to are the same store")
+    if not any(stored_rows(source).values()):
+        raise ArgumentError(f"the store {source.url} holds nothing to copy")
     refuse_unless_empty(target)
     exported = Exported(ArchiveScope(), keeps_notification_ids=True)
     numbered = ((name, number, record) for number, (name, record) in enumerate(records(source, exported, include_access=True), start=1))
@@ -167,7 +176,10 @@ def _sqlite_copy(source_path: Path, target_path: Path) -> None:
     except sqlite3.Error as error:
         raise ArchiveError(f"cannot open {source_path}: {error}", field="db") from None
     try:
-        copy = sqlite3.connect(target_path)
+        try:
+            copy = sqlite3.connect(target_path)
+        except sqlite3.Error as error:
+            raise ArchiveError(f"cannot write {target_path}: {error}", field="out") from None
         try:
             source.backup(copy, pages=SQLITE_BACKUP_PAGES)
         except sqlite3.DatabaseError as error:
