@@ -199,7 +199,7 @@ def records(ledger: Ledger, exported: Exported, include_access: bool = False) ->
     """Every record of the scope, file by file in ``ARCHIVE_FILES`` order, as ``(file, record)``; fills ``exported.books``.
 
     Read in one snapshot a page at a time. With ``include_access`` (``ledger copy`` of a whole store) the users, grants
-    and proposals follow. ``ArchiveError`` when part of a store cannot stand alone (see ``_check_state_documents``).
+    and proposals follow. ``ArchiveError`` when part of a store cannot stand alone (``_state_records``) or holds no book.
     """
     connection = _read_transaction(ledger)
     try:
@@ -212,6 +212,10 @@ def records(ledger: Ledger, exported: Exported, include_access: bool = False) ->
                 for name, table in ACCESS_TABLES.items():
                     yield from _table_records(connection, name, table)
     finally:
+        if connection.in_transaction():
+            connection.rollback()
+        elif ledger.engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("ROLLBACK")  # the read transaction begun by hand: it wrote nothing
         connection.close()
 
 
