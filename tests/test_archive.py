@@ -15,18 +15,19 @@ import json
 import shutil
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 import sqlalchemy
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from conftest import POSTGRES_URL, _empty_postgres, require_backend
-from ledger import registry
 from ledger.access import tables as access_tables
 from ledger.access.grants import grant
 from ledger.access.users import add_user
-from ledger.archive import EVENTS, MANIFEST, ArchiveError, event_record, stored_rows
+from ledger.archive import EVENTS, MANIFEST, event_record, stored_rows
 from ledger.chain import link_of
 from ledger.cli import app
 from ledger.projections import queries
@@ -389,9 +390,6 @@ def test_an_event_that_breaks_a_rule_of_the_book_is_refused_though_its_chain_was
                 # One fen more on the debit line: 1 fen unbalanced.
                 data["postings"][0][2] += 1
             if i >= index:
-                from eventsourcing.persistence import StoredEvent
-                from uuid import UUID
-
                 event = mapper.to_domain_event(StoredEvent(UUID(book_hex), record["originator_version"], record["topic"],
                                                            json.dumps(data).encode("utf-8")))
                 data["chain"] = link_of(event, previous)
