@@ -15,8 +15,8 @@ left empty.
 
 Memory stays flat in the store's size: rows are read and written a page at
 a time; what is held is one small record per book (its chain head and
-balances) and, for an archive of part of a store, the ids of the aggregates
-in scope.
+balances), and, for part of a store, the policy-engine aggregates of one
+page while their documents are looked up.
 """
 
 from __future__ import annotations
