@@ -5,7 +5,7 @@ task returns (a table, JSON or CSV); refusals come back as ``LedgerError``
 and leave as a red message and an exit code (``common.answering``). The
 commands live by group: ``posting``, ``books`` (balances), ``audit``
 (verify, rebuild, explain, trace, vouchers, reconcile, seals), ``periods``,
-``policy``, ``demo`` and ``statements``; drawings more than one group
+``policy``, ``demo``, ``statements`` and ``archive`` (export, import, copy, backup, restore); drawings more than one group
 prints are in ``render``. This module only puts them on the one ``app``,
 in the order ``ledger --help`` lists them.
 """
@@ -19,7 +19,7 @@ from rich.markup import escape
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import DBAPIError
 
-from ledger.cli import audit, books, demo, posting
+from ledger.cli import archive, audit, books, demo, posting
 from ledger.cli.migrating import migrate
 from ledger.cli.common import err, out
 from ledger.cli.periods import period_app
@@ -61,6 +61,11 @@ app.command()(audit.trace)
 app.command()(audit.vouchers)
 app.add_typer(statement_app, name="statement")
 app.add_typer(user_app, name="user")
+app.command()(archive.export)
+app.command("import")(archive.import_)
+app.command()(archive.copy)
+app.command()(archive.backup)
+app.command()(archive.restore)
 app.command()(serve)
 app.command()(migrate)
 

@@ -12,7 +12,8 @@ Rooms: ``posting`` (post documents, dry runs), ``balances`` (balance, trial
 balance, books, 财政专户), ``periods`` (close, reopen, history),
 ``statements`` (show, trace, issue, issued, compare), ``tracing``,
 ``vouchers``, ``reconciling``, ``verifying`` (verify, rebuild),
-``sealing``, ``explaining``, ``policy``, ``demo``; with ``arguments``
+``sealing``, ``explaining``, ``policy``, ``demo``, ``archiving`` (export,
+import, copy, backup, restore); with ``arguments``
 (the checks every request shares) and ``reading`` (finding books, dated
 balances). The logic of each room stays in the core modules it calls
 (``ledger.trace``, ``ledger.vouchers``, ``ledger.reconcile``,
