@@ -47,6 +47,7 @@ from ledger.persistence import after_event
 from ledger.regions import municipality_of
 from ledger.statements import issuing
 from ledger.store import Ledger
+from ledger.stored import StoredRead, stored_read
 from ledger.verify import next_event_findings, verify
 
 ARCHIVE_FORMAT = "ledger-archive/1"
@@ -621,19 +622,19 @@ class _Loader:
         if event_record(notification_id, identifier, version, topic, state) != record:
             raise ArchiveError(f"{where}: its recorded_at, actor or chain is not what its state says: the line was edited", field=EVENTS)
         try:
-            event = _decode(self.ledger, identifier, version, topic, state)
+            read = stored_read(self.ledger.app.mapper, StoredEvent(identifier, int(version), topic, state))
         except Exception as error:  # a state that no longer decodes is itself the finding
             raise ArchiveError(f"{where}: the event cannot be read ({type(error).__name__}: {error})", field=EVENTS) from None
         # The policy engine's state is proven by the verify after the load (its ids, its versions, every figure
         # against the books): proving it here would hold a number per person, which grows with the store.
         if topic.startswith(BOOK_TOPIC_PREFIX):
-            self._prove_book_event(where, identifier, event)
+            self._prove_book_event(where, identifier, read)
         row = {"originator_id": identifier, "originator_version": version, "topic": topic, "state": state}
         if self.keep_notification_ids:
             row["id"] = notification_id
         return row
 
-    def _prove_book_event(self, where: str, identifier: UUID, event: Any) -> None:
+    def _prove_book_event(self, where: str, identifier: UUID, read: StoredRead) -> None:
         """The chain link, voucher and every rule of the book (``ledger.verify``), on the book folded so far.
 
         The reversal's date against the reversed document's is left to the
@@ -641,7 +642,8 @@ class _Loader:
         load of millions of documents does not hold.
         """
         walk = self.books.setdefault(identifier, _BookWalk())
-        findings = next_event_findings(walk.book, event, walk.version, walk.previous, walk.vouchers, {})
+        event = read.event
+        findings = next_event_findings(walk.book, read, walk.version, walk.previous, walk.vouchers, {})
         if findings:
             name = str(walk.book.key) if walk.book is not None else identifier.hex
             raise ArchiveError(f"{where}: book {name}: {findings[0]}", field=EVENTS)

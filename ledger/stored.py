@@ -64,16 +64,14 @@ def read_events(app: Any, identifier: UUID, gt: int | None = None, lte: int | No
     form, and the state is decoded once. Any other is decoded a second time,
     without upcasting (``stored_fields``).
     """
-    mapper = app.mapper
-    reads = []
-    for row in app.recorder.select_events(identifier, gt=gt, lte=lte, limit=limit):
-        event = mapper.to_domain_event(row)
-        if _as_stored(mapper, type(event), row.state):
-            fields = dict(vars(event))
-        else:
-            fields = stored_fields(mapper, row)
-        reads.append(StoredRead(event, row.topic, fields))
-    return reads
+    return [stored_read(app.mapper, row) for row in app.recorder.select_events(identifier, gt=gt, lte=lte, limit=limit)]
+
+
+def stored_read(mapper: Mapper[Any], row: StoredEvent) -> StoredRead:
+    """One stored event (a row of the events table, or a record of an archive) as replayed and as stored."""
+    event = mapper.to_domain_event(row)
+    fields = dict(vars(event)) if _as_stored(mapper, type(event), row.state) else stored_fields(mapper, row)
+    return StoredRead(event, row.topic, fields)
 
 
 def _as_stored(mapper: Mapper[Any], event_class: type, state: Any) -> bool:

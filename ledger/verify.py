@@ -187,21 +187,22 @@ def replay(  # type: ignore[no-untyped-def]
     return replayed
 
 
-def next_event_findings(  # type: ignore[no-untyped-def]
-    book: Book | None, event, version: int, previous: str, vouchers: dict[str, int], document_dates: dict[str, str]
+def next_event_findings(
+    book: Book | None, read: StoredRead, version: int, previous: str, vouchers: dict[str, int], document_dates: dict[str, str]
 ) -> list[str]:
     """What ``replay`` finds wrong with a book's next event: its version, link and voucher, then every rule it breaks.
 
-    ``book`` is the book folded up to ``version`` (None before its first
-    event), ``previous`` its chain head; ``vouchers`` and ``document_dates``
+    ``read`` is the event as replayed and as stored (``ledger.stored``: the
+    link is proven over the stored form); ``book`` is the book folded up to
+    ``version`` (None before its first event), ``previous`` its chain head; ``vouchers`` and ``document_dates``
     are the running state ``replay`` keeps, updated here. An importer that
     folds the books itself (``ledger.archive``) calls this for every event,
     so the archive is proven by the same checks as the store.
     """
-    broken = _check_link(event, version, previous, vouchers)
-    if broken or book is None or not isinstance(event, Book.Posted):
+    broken = _check_link(read, version, previous, vouchers)
+    if broken or book is None or not isinstance(read.event, Book.Posted):
         return broken
-    return _broken_rules(book, event, document_dates)
+    return _broken_rules(book, read.event, document_dates)
 
 
 def _broken_rules(book: Book, event: Any, document_dates: dict[str, str]) -> list[str]:
