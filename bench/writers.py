@@ -1,0 +1,135 @@
+"""Several writers at once: the province file split by district, posted by 1, 2 and 4 ``ledger post`` processes.
+
+Each district's own documents (those that write only its books, and the
+reversals of them) go to one slice, the districts dealt to the slices in
+turn; every slice keeps the file's order. The documents that also write the
+municipality's books (remittances, grants, the adjustment fund's interest
+and close: ``documents.MUNICIPAL_BOOK_TYPES``) depend on every district's,
+so from the first of them on (the year end: remittances, grants, closes)
+the file is posted after the timed run by one writer and is not counted.
+All writers start together on a fresh store whose tables were created
+first, so they race on posting, not on ``CREATE TABLE``; the figure is the
+postings of all of them over the wall time until the last one ends, less
+one interpreter start-up (they start in parallel). Postings are counted
+from each writer's own report; every writer must post all of its slice, and
+the projections must have caught up with the log at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.processes import POSTED_LINE, ledger_command
+from ledger.documents import CARE_OTHER_REGION, MUNICIPAL_BOOK_TYPES
+from ledger.regions import municipality_of
+
+WRITER_COUNTS = (1, 2, 4)
+
+
+@dataclass(frozen=True)
+class WritersRun:
+    """One run of ``writers`` processes on one store.
+
+    Attributes:
+      writers: how many ``ledger post`` processes ran at once.
+      seconds: wall time until the last one ended, less one start-up.
+      documents, postings: what their reports say they posted, summed.
+      exit_codes: each writer's exit code.
+    """
+
+    writers: int
+    seconds: float
+    documents: int
+    postings: int
+    exit_codes: tuple[int, ...]
+
+    @property
+    def postings_per_second(self) -> float:
+        return self.postings / self.seconds
+
+
+def split_by_district(file: Path, folder: Path, writers: int) -> tuple[list[Path], Path]:
+    """Write ``writers`` slices of the district documents, in file order, and the file of the shared ones after them."""
+    documents = [json.loads(line) for line in file.open(encoding="utf-8") if line.strip()]
+    own = [d for d in documents if _district_only(d)]
+    regions = sorted({d["region"] for d in own if d.get("region")})
+    slice_of_region = {region: number % writers for number, region in enumerate(regions)}
+    slice_of_document: dict[str, int] = {}
+    slices: list[list[dict]] = [[] for _ in range(writers)]
+    shared: list[dict] = []
+    for document in documents:
+        if shared:
+            shared.append(document)  # the year end: after the first shared document, everything stays in order
+            continue
+        if document.get("region") in slice_of_region and _district_only(document):
+            number = slice_of_region[document["region"]]
+        elif document.get("type") == "reversal" and str(document.get("reverses")) in slice_of_document:
+            number = slice_of_document[str(document["reverses"])]
+        else:
+            shared.append(document)
+            continue
+        slice_of_document[document["id"]] = number
+        slices[number].append(document)
+    paths = [_write(folder / f"{file.stem}-writer-{n + 1}-of-{writers}.jsonl", lines) for n, lines in enumerate(slices)]
+    return paths, _write(folder / f"{file.stem}-shared-after-{writers}.jsonl", shared)
+
+
+def _district_only(document: dict) -> bool:
+    """Whether the document writes only its own district's books (a reversal: see its original)."""
+    region = document.get("region")
+    return (
+        bool(region)
+        and municipality_of(str(region)) != region
+        and document.get("type") not in MUNICIPAL_BOOK_TYPES
+        and document.get("type") not in CARE_OTHER_REGION
+    )
+
+
+def _write(path: Path, documents: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents), encoding="utf-8")
+    return path
+
+
+def post_in_parallel(paths: list[Path], url: str, startup_seconds: float) -> WritersRun:
+    """Start one ``ledger post`` per slice at once and wait for all of them."""
+    started = time.perf_counter()
+    children = [
+        subprocess.Popen([*ledger_command(), "post", str(path), "--db", url, "-q"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for path in paths
+    ]
+    outputs = [child.communicate()[0].decode("utf-8", errors="replace") for child in children]
+    seconds = time.perf_counter() - started - startup_seconds
+    documents = postings = 0
+    for child, output in zip(children, outputs):
+        posted = POSTED_LINE.search(output)
+        if child.returncode != 0 or posted is None:
+            raise RuntimeError(f"a writer failed (exit {child.returncode}):\n{output[-2000:]}")
+        documents += int(posted.group(1))
+        postings += int(posted.group(2))
+    return WritersRun(len(paths), seconds, documents, postings, tuple(child.returncode for child in children))
+
+
+def measure(file: Path, folder: Path, fresh_store: "callable[[], str]", startup_seconds: float) -> list[WritersRun]:
+    """1, 2 and 4 writers on a fresh store each; the projections must be caught up after each run."""
+    from ledger.store import Ledger
+
+    runs = []
+    for writers in WRITER_COUNTS:
+        url = fresh_store()
+        with Ledger(url):
+            pass  # the tables, made once before the writers start
+        paths, shared = split_by_district(file, folder, writers)
+        print(f"bench: postgres: {writers} writer(s) at once", file=sys.stderr, flush=True)
+        run = post_in_parallel(paths, url, startup_seconds)
+        post_in_parallel([shared], url, startup_seconds)
+        with Ledger(url) as ledger:
+            position, head = ledger.projector.position(), ledger.projector.log_head()
+        if position != head:
+            raise RuntimeError(f"after {writers} writers the projections stand at {position}, the log at {head}")
+        runs.append(run)
+    return runs
