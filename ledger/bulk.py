@@ -17,7 +17,7 @@ every other database error.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -73,13 +73,19 @@ def insert_rows(connection: Connection, table: str, columns: Sequence[str], rows
 
 def copy_field(value: object) -> str:
     """One value in ``COPY``'s text format: ``\\N`` for NULL, ``bytea`` as hex, backslash and breaks escaped."""
-    if value is None:
+    kind = type(value)
+    if kind is str:
+        text = value  # type: ignore[assignment]
+    elif kind is int:
+        return str(value)
+    elif value is None:
         return "\\N"
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "\\\\x" + bytes(value).hex()
-    if value is True or value is False:
+    elif value is True or value is False:
         return "t" if value else "f"
-    text = str(value)
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\\\x" + bytes(value).hex()
+    else:
+        text = str(value)
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return text
@@ -129,9 +135,3 @@ def pages(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Consecutive slices of at most ``size`` items."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def call_with(connection: Connection, action: Callable[[Any], T], statement: str) -> T:
-    """Run ``action(cursor)`` on a driver cursor; driver errors leave as SQLAlchemy's."""
-    with driver_cursor(connection, statement) as cursor:
-        return action(cursor)
