@@ -215,12 +215,12 @@ def measure_backend(backend: Backend, files: dict[int, Path], arguments: argpars
         backend.remove_store(url)
     measure_children(backend, files, idle, figures, report)
     if backend.name == "postgres":
-        measure_writers(backend, files[1], idle, figures, report)
+        measure_writers(backend, files[1], figures, report)
 
 
-def measure_writers(backend: Backend, file: Path, idle: ChildRun, figures: dict[str, Any], report: Report) -> None:
+def measure_writers(backend: Backend, file: Path, figures: dict[str, Any], report: Report) -> None:
     """1, 2 and 4 ``ledger post`` processes at once on disjoint districts (``bench.writers``)."""
-    runs = writers.measure(file, file.parent, lambda: backend.fresh_store("writers"), idle.seconds)
+    runs = writers.measure(file, file.parent, lambda: backend.fresh_store("writers"))
     figures["writers"] = [{**asdict(run), "postings_per_second": run.postings_per_second} for run in runs]
     single = runs[0]
     for run in runs:
