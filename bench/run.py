@@ -225,7 +225,8 @@ def measure_writers(backend: Backend, file: Path, figures: dict[str, Any], repor
     single = runs[0]
     for run in runs:
         refused = "" if set(run.exit_codes) == {0} else f", exit codes {list(run.exit_codes)}"
-        report.compare(backend.name, f"post: {run.writers} writer(s) at once, districts split between them{refused}",
+        report.compare(backend.name, f"post: {run.writers} writer(s) at once, districts split between them, "
+                                     f"{run.waiting_for_lock:.2f} waiting for a lock on average{refused}",
                        run.postings_per_second, "postings/s", "1 writer", single.postings_per_second, "postings/s")
 
 

@@ -21,11 +21,14 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, text
 
 from ledger.documents import CARE_OTHER_REGION, MUNICIPAL_BOOK_TYPES
 from ledger.regions import municipality_of
@@ -33,6 +36,7 @@ from ledger.regions import municipality_of
 WRITER_COUNTS = (1, 2, 4)
 BARRIER_TIMEOUT_SECONDS = 300
 WRITER_TIMEOUT_SECONDS = 3600
+LOCK_SAMPLE_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class WritersRun:
       seconds: wall time until the last one ended, less one start-up.
       documents, postings: what their reports say they posted, summed.
       exit_codes: each writer process's exit code.
+      waiting_for_lock: the mean number of writers waiting for a lock (PostgreSQL's ``pg_locks``,
+        not granted), sampled every ``LOCK_SAMPLE_SECONDS`` while they ran.
     """
 
     writers: int
@@ -51,6 +57,7 @@ class WritersRun:
     documents: int
     postings: int
     exit_codes: tuple[int, ...]
+    waiting_for_lock: float
 
     @property
     def postings_per_second(self) -> float:
@@ -113,10 +120,13 @@ def post_in_parallel(paths: list[Path], url: str) -> WritersRun:
     children = [context.Process(target=_post_slice, args=(str(path), url, barrier, results)) for path in paths]
     for child in children:
         child.start()
+    sampler = _LockSampler(url)
     barrier.wait(timeout=BARRIER_TIMEOUT_SECONDS)
     started = time.perf_counter()
+    sampler.start()
     reports = [results.get(timeout=WRITER_TIMEOUT_SECONDS) for _ in children]
     seconds = time.perf_counter() - started
+    waiting = sampler.stop()
     for child in children:
         child.join()
     failed = [report for report in reports if report[0] != "ok"]
@@ -124,7 +134,33 @@ def post_in_parallel(paths: list[Path], url: str) -> WritersRun:
         raise RuntimeError(f"a writer failed: {failed[0][1]}")
     documents = sum(report[1] for report in reports)
     postings = sum(report[2] for report in reports)
-    return WritersRun(len(paths), seconds, documents, postings, tuple(child.exitcode or 0 for child in children))
+    return WritersRun(len(paths), seconds, documents, postings, tuple(child.exitcode or 0 for child in children), waiting)
+
+
+class _LockSampler(threading.Thread):
+    """Counts, every ``LOCK_SAMPLE_SECONDS``, the backends of this database waiting for a lock."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.engine = create_engine(url)
+        self.samples: list[int] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        query = text(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE NOT l.granted AND a.datname = current_database()"
+        )
+        with self.engine.connect() as connection:
+            while not self.stopping.wait(LOCK_SAMPLE_SECONDS):
+                self.samples.append(int(connection.execute(query).scalar_one()))
+                connection.rollback()
+
+    def stop(self) -> float:
+        self.stopping.set()
+        self.join()
+        self.engine.dispose()
+        return sum(self.samples) / len(self.samples) if self.samples else 0.0
 
 
 def _post_slice(path: str, url: str, barrier: Any, results: Any) -> None:
