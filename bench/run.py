@@ -44,7 +44,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import baselines, floor, peer, reads, service
+from bench import baselines, floor, peer, reads, service, writers
 from bench.processes import ChildRun, post_in_child, startup
 from bench.report import Report, Row, number
 from bench.stores import Backend, PostgresBackend, SqliteBackend, postgres_url
@@ -228,10 +228,24 @@ def measure_backend(backend: Backend, files: dict[int, Path], arguments: argpars
     finally:
         backend.remove_store(url)
     measure_children(backend, files, idle, figures, report)
+    if backend.name == "postgres":
+        measure_writers(backend, files[1], figures, report)
     clients = service.parse_counts(arguments.service_clients)
     if clients:
         service.measure(backend, arguments.size, arguments.seed, report, clients, service.parse_servers(arguments.service_servers),
                         arguments.service_documents)
+
+
+def measure_writers(backend: Backend, file: Path, figures: dict[str, Any], report: Report) -> None:
+    """1, 2 and 4 ``ledger post`` processes at once on disjoint districts (``bench.writers``)."""
+    runs = writers.measure(file, file.parent, lambda: backend.fresh_store("writers"))
+    figures["writers"] = [{**asdict(run), "postings_per_second": run.postings_per_second} for run in runs]
+    single = runs[0]
+    for run in runs:
+        refused = "" if set(run.exit_codes) == {0} else f", exit codes {list(run.exit_codes)}"
+        report.compare(backend.name, f"post: {run.writers} writer(s) at once, districts split between them, "
+                                     f"{run.waiting_for_lock:.2f} waiting for a lock on average{refused}",
+                       run.postings_per_second, "postings/s", "1 writer", single.postings_per_second, "postings/s")
 
 
 def measure_posted_store(backend: Backend, ledger: Ledger, connection: Any, file: Path,

@@ -132,7 +132,11 @@ class LedgerApp(Application[UUID]):
     name = "ledger"
     env = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
 
-    # Called with the recordings of every saved batch; the store brings the projections up to date.
+    # Called inside the saving transaction, before its commit, with its connection and the batch's recordings;
+    # the store folds them into the projections there and says whether it did (False: they lag, catch up later).
+    project_in_transaction: Callable[[Any, list[Recording]], bool] | None = None
+    # Called with the recordings of every saved batch that was not projected in its own transaction;
+    # the store brings the projections up to date.
     after_save: Callable[[list[Recording]], object] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -153,20 +157,41 @@ class LedgerApp(Application[UUID]):
         The library's ``save`` checks every object against runtime protocols
         (about 30 µs each); the ledger saves only its own aggregates, so it
         collects their events directly and then records and notifies
-        exactly as the library does. The registry rows join the
-        recorder's transaction, so events and registry commit together.
+        exactly as the library does. The registry rows, and the projections
+        when ``project_in_transaction`` is set and they are current, join the
+        recorder's transaction, so they commit together with the events.
         """
+        recordings, _ = self._save_batch(aggregates, documents, reversals, seal_rows)
+        return recordings
+
+    def _save_batch(
+        self,
+        aggregates: Sequence[Any],
+        documents: Sequence[dict[str, object]],
+        reversals: Sequence[tuple[str, str]],
+        seal_rows: Sequence[dict[str, object]],
+    ) -> tuple[list[Recording], bool]:
+        """``save``, returning also whether the projections were brought up to date in the same transaction."""
         processing_event: ProcessingEvent = ProcessingEvent()
         for aggregate in aggregates:
             processing_event.events.extend(aggregate.collect_events())
             processing_event.aggregates[aggregate.id] = aggregate
+        projected = False
         with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
             recordings = self._record(processing_event)
             registry.write(session, documents, reversals)
             if seal_rows:
                 session.execute(seals.seals.insert(), list(seal_rows))
+            if self.project_in_transaction is not None:
+                projected = self.project_in_transaction(session.connection(), recordings)
         self._notify(recordings)
-        return recordings
+        return recordings, projected
+
+    def _save_and_project(self, batch: "_Batch") -> None:
+        """Save a prepared batch; bring the projections up to date after the commit if its transaction did not."""
+        recordings, projected = self._save_batch(batch.aggregates(), batch.registry_rows, batch.reversals, batch.seal_rows)
+        if not projected and self.after_save is not None:
+            self.after_save(recordings)
 
     # ------------------------------------------------------------ posting
 
@@ -200,7 +225,7 @@ class LedgerApp(Application[UUID]):
             return []
         batch = self._prepare(documents)
         try:
-            recordings = self.save(*batch.aggregates(), documents=batch.registry_rows, reversals=batch.reversals, seal_rows=batch.seal_rows)
+            self._save_and_project(batch)
         except IntegrityError:
             self._working_books = {}
             # Another writer saved to one of these books or documents meanwhile.
@@ -208,8 +233,6 @@ class LedgerApp(Application[UUID]):
                 return [self._retry(documents[0])]
             return [outcome for document in documents for outcome in self._post_batch([document])]
         self._working_books = batch.books
-        if self.after_save is not None:
-            self.after_save(recordings)
         return batch.outcomes
 
     def _retry(self, document: Document) -> Outcome:
@@ -217,11 +240,9 @@ class LedgerApp(Application[UUID]):
             self._working_books = {}
             batch = self._prepare([document])
             try:
-                recordings = self.save(*batch.aggregates(), documents=batch.registry_rows, reversals=batch.reversals, seal_rows=batch.seal_rows)
+                self._save_and_project(batch)
             except IntegrityError:
                 continue
-            if self.after_save is not None:
-                self.after_save(recordings)
             return batch.outcomes[0]
         error = LedgerError("the books kept changing under this document; post it again", document_id=document.id)
         return Outcome(document.id, REJECTED, error=error)

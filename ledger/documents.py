@@ -456,7 +456,14 @@ def _check_text(document_id: str, raw: Mapping[str, Any]) -> None:
     """Refuse text the ledger could not store: a lone surrogate (``"\\udc80"`` in JSON) is no character.
 
     A loop over a stack, not recursion: values from code may nest deeper than the JSON reader lets in.
+    Almost every document is plain text, so the whole of it is encoded once
+    first (one C call); only when that fails is it walked to name the field.
     """
+    try:
+        json.dumps(raw, ensure_ascii=False, check_circular=False).encode("utf-8")
+        return
+    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
+        pass  # a lone surrogate somewhere, or a value JSON cannot hold: walk it to find which field
     pending: list[tuple[str, Any]] = [(str(key), key) for key in raw] + [(str(key), value) for key, value in raw.items()]
     while pending:
         where, value = pending.pop()

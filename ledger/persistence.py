@@ -3,10 +3,10 @@
 The library's recorder adds one ORM object per event to a session and
 flushes it: about half the time of a save goes to that unit of work
 (docs/performance.md). This recorder writes the same rows to the same
-table with one Core ``INSERT … RETURNING id`` for the whole batch (SQLAlchemy
-sends it as multi-row inserts), after the same table lock, so notification
-ids stay in commit order and everything else — reading, notifications,
-subscriptions, tracking — is the library's, untouched.
+table with the bare driver (``COPY`` on PostgreSQL, ``executemany`` on
+SQLite) after reserving the batch's ids once, under the same lock, so
+notification ids stay in commit order and everything else — reading,
+notifications, subscriptions, tracking — is the library's, untouched.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import Engine, and_, insert, or_, text
+from sqlalchemy import Connection, Engine, and_, or_, text
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ledger import formats, registry, seals  # noqa: F401  (seals registers its table with the registry's)
+from ledger import bulk, formats, registry, seals  # noqa: F401  (seals registers its table with the registry's)
 from ledger.access import tables as access_tables  # noqa: F401  (users, grants, proposals: with the registry's)
 
 
@@ -31,6 +31,8 @@ SCHEMA_LOCK_KEY = 0x6C65_6467_6572_0001
 
 
 SCHEMA_ATTEMPTS = 5
+
+EVENT_COLUMNS = ("id", "originator_id", "originator_version", "topic", "state")
 
 
 def create_schema(engine: Engine, create: Callable[[], None]) -> None:
@@ -61,25 +63,61 @@ def create_schema(engine: Engine, create: Callable[[], None]) -> None:
 
 
 class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
+    """The library's recorder, writing a batch's events with the bare driver under the same lock.
+
+    Notification ids come from one reservation for the whole batch, taken
+    after the lock that makes writers insert one at a time: on PostgreSQL the
+    library's exclusive table lock, then one ``setval(nextval() + n - 1)`` on
+    the id sequence; on SQLite the database's own write lock, taken by the
+    first row's insert, whose id the others follow. The rows then go in with
+    explicit ids (``COPY`` on PostgreSQL, ``executemany`` on SQLite). The
+    lock is held to the commit, so ids still appear to readers in commit
+    order and without gaps, as the library's readers
+    (``select_notifications``) and the projector expect.
+    """
+
     def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         if not stored_events:
             return []
+        connection = session.connection()
         table = self.events_record_cls.__table__
+        bind_uuid = table.c.originator_id.type.process_bind_param
+        dialect = connection.dialect
         rows = [
-            {
-                "originator_id": event.originator_id,
-                "originator_version": event.originator_version,
-                "topic": event.topic,
-                "state": event.state,
-            }
+            (bind_uuid(event.originator_id, dialect), event.originator_version, event.topic, event.state)
             for event in stored_events
         ]
         self._lock_table(session)
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        notification_ids = [row[0] for row in session.execute(statement, rows)]
+        if dialect.name == "postgresql":
+            first_id = self._reserve_ids(connection, len(rows))
+            bulk.insert_rows(connection, table.fullname, EVENT_COLUMNS, [(first_id + n, *row) for n, row in enumerate(rows)])
+        else:
+            first_id = self._insert_first(connection, table.fullname, rows[0])
+            bulk.insert_rows(connection, table.fullname, EVENT_COLUMNS, [(first_id + n, *row) for n, row in enumerate(rows) if n])
         self._notify_channel(session)
-        return notification_ids
+        return list(range(first_id, first_id + len(rows)))
 
+    def _reserve_ids(self, connection: Connection, count: int) -> int:
+        """The first of ``count`` consecutive ids taken from the id sequence in one call (under the table lock)."""
+        if self._id_sequence is None:
+            self._id_sequence = connection.execute(
+                text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": self.events_record_cls.__table__.fullname}
+            ).scalar_one()
+        last_id = connection.execute(
+            text("SELECT setval(CAST(:sequence AS regclass), nextval(CAST(:sequence AS regclass)) + :count - 1)"),
+            {"sequence": self._id_sequence, "count": count},
+        ).scalar_one()
+        return int(last_id) - count + 1
+
+    @staticmethod
+    def _insert_first(connection: Connection, table_name: str, row: tuple[object, ...]) -> int:
+        """Insert one row (SQLite), which takes the database's write lock, and return its id."""
+        statement = f"INSERT INTO {table_name} ({', '.join(EVENT_COLUMNS[1:])}) VALUES (?, ?, ?, ?)"
+        with bulk.driver_cursor(connection, statement) as cursor:
+            cursor.execute(statement, row)
+            return int(cursor.lastrowid)
+
+    _id_sequence: str | None = None
 
     def create_table(self) -> None:
         """The events table and the registry's tables, created safely by any number of processes at once.

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import Column, MetaData, String, Table, Text, insert, select, update
+
+from ledger import bulk
+from sqlalchemy import Column, MetaData, String, Table, Text, select, update
 from sqlalchemy.orm import Session
 
 metadata = MetaData()
@@ -33,6 +35,7 @@ documents = Table(
 )
 
 LOOKUP_PAGE = 1000
+COLUMNS = tuple(column.name for column in documents.columns)
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,14 @@ def row(document_id: str, content_hash: str, document_type: str, entries: list[l
 
 
 def write(session: Session, rows: Sequence[dict[str, object]], reversals: Sequence[tuple[str, str]]) -> None:
-    """Insert the batch's documents and mark the reversed ones, inside the caller's transaction."""
+    """Insert the batch's documents and mark the reversed ones, inside the caller's transaction.
+
+    The rows go in with the bare driver (``COPY`` on PostgreSQL); a document
+    id already registered raises SQLAlchemy's ``IntegrityError``, which the
+    recorder's transaction turns into the library's, and the whole batch rolls back.
+    """
     if rows:
-        session.execute(insert(documents), list(rows))
+        bulk.insert_rows(session.connection(), documents.name, COLUMNS, [tuple(r[name] for name in COLUMNS) for r in rows])
     for original_id, reversal_id in reversals:
         marked = session.execute(
             update(documents)

@@ -42,6 +42,8 @@ class Ledger:
             _wait_for_sqlite_locks(self.engine)
         self.projector = Projector(self.app, self.engine)
         self.projector.create_tables()
+        # A batch's projections are written in its own transaction when they are current, else caught up after it.
+        self.app.project_in_transaction = self.projector.apply_in_transaction
         self.app.after_save = self.projector.apply_recordings
 
     def post(self, documents: Iterable[Document]) -> Iterator[Outcome]:

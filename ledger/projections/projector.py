@@ -10,7 +10,6 @@ on SQLite and PostgreSQL: no subscription is needed.
 from __future__ import annotations
 
 from collections import defaultdict
-import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,9 +19,9 @@ from typing import Any
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification, Recording
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Engine, Table, bindparam, case, inspect, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, inspect, select, update
 
+from ledger import bulk
 from ledger.accounts import FISCAL_ACCOUNT
 from ledger.aggregates.book import Book
 from ledger.application import LedgerApp
@@ -32,6 +31,8 @@ from ledger.projections import tables
 from ledger.regions import municipality_of
 
 PAGE_SIZE_NOTIFICATIONS = 5000
+# A rebuild reads the log in pages of this many notifications (the raw-read baseline fetches 10,000 at a time).
+REBUILD_PAGE_NOTIFICATIONS = 10_000
 PROJECTION_NAME = "ledger_projections"
 BOOK_TOPIC_PREFIX = get_topic(Book) + "."
 
@@ -148,6 +149,40 @@ class Projector:
             return self.catch_up()
         return len(recordings)
 
+    def apply_in_transaction(self, connection: Connection, recordings: list[Recording]) -> bool:
+        """Fold events being saved into the projections on the saving transaction's connection.
+
+        Called by the application after the batch's events and registry
+        rows are written and before its commit, so events, registry and
+        projections commit together (or not at all). It applies only when
+        the tracked position is just before the batch (the compare-and-set
+        moves it to the batch's last id and holds its row until the commit);
+        otherwise, when projections lag (another writer's events are not
+        folded yet, or a follower projects), it writes nothing and returns
+        False, and the caller catches up after the commit.
+        """
+        if not recordings:
+            return True
+        first_id = recordings[0].notification.id
+        last_id = recordings[-1].notification.id
+        if last_id - first_id + 1 != len(recordings):
+            return False
+        moved = connection.execute(
+            update(tables.tracking)
+            .where(tables.tracking.c.name == PROJECTION_NAME)
+            .where(tables.tracking.c.notification_id == first_id - 1)
+            .values(notification_id=last_id)
+        )
+        if moved.rowcount != 1:
+            return False
+        deltas = _Deltas()
+        for recording in recordings:
+            folded = _from_memory(recording.domain_event)
+            if folded is not None:
+                self._fold(deltas, recording.notification.id, *folded)
+        self._write(connection, deltas)
+        return True
+
     def _notifications_after(self, position: int) -> list[Notification]:
         """One page of the notification log, read with a plain indexed query."""
         table = self.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
@@ -181,9 +216,56 @@ class Projector:
         return event.originator_id.hex, kind, vars(event)
 
     def rebuild(self) -> int:
+        """Drop the projections and fold the whole log again, in one transaction; return the events read.
+
+        The log is streamed (a server-side cursor on PostgreSQL), a page of
+        ``REBUILD_PAGE_NOTIFICATIONS`` at a time: each page's lines and
+        periods are written with ``COPY`` (``executemany`` on SQLite), while
+        books, balances and fiscal accounts (a row per book and account) are
+        summed in memory and written once at the end. The lines' secondary
+        indexes are dropped for the load and built once after it. The
+        tracking row is taken first and moved last, so a projector catching
+        up meanwhile waits, then finds the position moved and backs off.
+        """
         self.drop_tables()
         self.create_tables()
-        return self.catch_up()
+        totals = _Deltas()
+        count = last_id = 0
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(tables.tracking).where(tables.tracking.c.name == PROJECTION_NAME).values(notification_id=0)
+            )
+            for index in tables.lines.indexes:
+                index.drop(connection)
+            for page in self._log_pages():
+                deltas = _Deltas(events=totals.events, closed=totals.closed, balances=totals.balances, fiscal=totals.fiscal)
+                for notification in page:
+                    folded = self._decode(notification)
+                    if folded is not None:
+                        self._fold(deltas, notification.id, *folded)
+                totals.opened.extend(deltas.opened)
+                _write_dated(connection, deltas)
+                count += len(page)
+                last_id = page[-1].id
+            self._write(connection, totals)
+            for index in tables.lines.indexes:
+                index.create(connection)
+            connection.execute(
+                update(tables.tracking).where(tables.tracking.c.name == PROJECTION_NAME).values(notification_id=last_id)
+            )
+        return count
+
+    def _log_pages(self) -> Iterable[list[Notification]]:
+        """The whole notification log in id order, in pages, read with one streamed query on a connection of its own."""
+        table = self.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        query = select(table.c.id, table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state).order_by(table.c.id)
+        with self.engine.connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=REBUILD_PAGE_NOTIFICATIONS).execute(query)
+            for rows in result.partitions():
+                yield [
+                    Notification(id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=bytes(r[4]))
+                    for r in rows
+                ]
 
     def _apply_page(self, position: int, events: list[tuple[int, _Folded | None]]) -> None:
         """Fold (notification id, book event) pairs and write them with the new position, in one transaction."""
@@ -281,49 +363,37 @@ class Projector:
         return key
 
     def _write(self, connection: Connection, deltas: _Deltas) -> None:
-        if deltas.opened:
-            connection.execute(tables.books.insert(), deltas.opened)
-        if deltas.events:
-            # One statement for every book the page touched.
-            books = tables.books
-            statement = (
-                update(books)
-                .where(books.c.book_id == bindparam("target"))
-                .values(
-                    events=books.c.events + bindparam("added"),
-                    closed=case(
-                        (bindparam("closing") == 1, True), (bindparam("closing") == 0, False), else_=books.c.closed
-                    ),
-                )
-            )
-            rows = [
-                {"target": book_hex, "added": count, "closing": int(deltas.closed.get(book_hex, -1))}
-                for book_hex, count in deltas.events.items()
-            ]
-            connection.execute(statement, rows)
-        rows = [
-            {"book_id": b, "account": a, "tier": t, "debit_fen": d, "credit_fen": c, "balance_fen": d - c, "closed_fen": z}
-            for (b, a, t), (d, c, z) in deltas.balances.items()
-        ]
-        _upsert_adding(connection, tables.balances, rows, ("debit_fen", "credit_fen", "balance_fen", "closed_fen"))
-        rows = [
-            {
-                "region": r,
-                "scheme": s,
-                "year": y,
-                "municipality": municipality_of(r),
-                "opening_fen": o,
-                "receipts_fen": i,
-                "payments_fen": p,
-                "closing_fen": o + i - p,
-            }
-            for (r, s, y), (o, i, p) in deltas.fiscal.items()
-        ]
-        _upsert_adding(connection, tables.fiscal_accounts, rows, ("opening_fen", "receipts_fen", "payments_fen", "closing_fen"))
-        if deltas.lines:
-            _insert_lines(connection, deltas.lines)
-        if deltas.periods:
-            connection.execute(tables.periods.insert(), deltas.periods)
+        """Write a page's deltas: a few multi-row statements and ``COPY`` (``bulk``), whatever the page's size."""
+        bulk.insert_rows(connection, tables.books.name, BOOK_COLUMNS, [tuple(row[name] for name in BOOK_COLUMNS) for row in deltas.opened])
+        # The books the page touched: events added, and the closed flag where the page closed or reopened a year.
+        bulk.update_books(
+            connection,
+            tables.books.name,
+            [(book_hex, count, int(deltas.closed.get(book_hex, -1))) for book_hex, count in deltas.events.items()],
+        )
+        bulk.upsert_adding(
+            connection,
+            tables.balances.name,
+            ("book_id", "account", "tier", "debit_fen", "credit_fen", "balance_fen", "closed_fen"),
+            ("book_id", "account", "tier"),
+            ("debit_fen", "credit_fen", "balance_fen", "closed_fen"),
+            [(b, a, t, d, c, d - c, z) for (b, a, t), (d, c, z) in deltas.balances.items()],
+        )
+        bulk.upsert_adding(
+            connection,
+            tables.fiscal_accounts.name,
+            ("region", "scheme", "year", "municipality", "opening_fen", "receipts_fen", "payments_fen", "closing_fen"),
+            ("region", "scheme", "year"),
+            ("opening_fen", "receipts_fen", "payments_fen", "closing_fen"),
+            [(r, s, y, municipality_of(r), o, i, p, o + i - p) for (r, s, y), (o, i, p) in deltas.fiscal.items()],
+        )
+        _write_dated(connection, deltas)
+
+
+def _write_dated(connection: Connection, deltas: _Deltas) -> None:
+    """The page's rows keyed by notification id: posting lines and period closes, inserted (``COPY`` on PostgreSQL)."""
+    bulk.insert_rows(connection, tables.lines.name, LINE_COLUMNS, [tuple(row[name] for name in LINE_COLUMNS) for row in deltas.lines])
+    bulk.insert_rows(connection, tables.periods.name, PERIOD_COLUMNS, [tuple(row[name] for name in PERIOD_COLUMNS) for row in deltas.periods])
 
 
 class _PositionMoved(Exception):
@@ -352,41 +422,5 @@ def _from_memory(event: DomainEventProtocol) -> _Folded | None:
 
 
 LINE_COLUMNS = tuple(column.name for column in tables.lines.columns)
-
-
-def _insert_lines(connection: Connection, rows: list[dict[str, object]]) -> None:
-    """Write a page's posting lines: ``COPY`` on PostgreSQL (several times faster than an insert), else an insert.
-
-    ``COPY`` runs on the same connection, inside the page's transaction.
-    """
-    if connection.dialect.name != "postgresql":
-        connection.execute(tables.lines.insert(), rows)
-        return
-    text = "".join("\t".join(_copy_field(row[name]) for name in LINE_COLUMNS) + "\n" for row in rows)
-    cursor = connection.connection.cursor()
-    try:
-        cursor.copy_expert(f"COPY {tables.lines.name} ({', '.join(LINE_COLUMNS)}) FROM STDIN", io.StringIO(text))
-    finally:
-        cursor.close()
-
-
-def _copy_field(value: object) -> str:
-    """One value in COPY's text format: backslash, tab and line breaks escaped."""
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
-
-
-def _upsert_adding(connection: Connection, table: Table, rows: list[dict[str, object]], summed: Iterable[str]) -> None:
-    """Insert rows, or add their figures to the rows already there: one statement per page."""
-    if not rows:
-        return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    keys = [column.name for column in table.primary_key.columns]
-    statement = statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={name: table.c[name] + statement.excluded[name] for name in summed},
-    )
-    connection.execute(statement, rows)
+PERIOD_COLUMNS = tuple(column.name for column in tables.periods.columns)
+BOOK_COLUMNS = tuple(column.name for column in tables.books.columns)
