@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from ledger.access import grants, users
-from ledger.cli.common import DbOption, answering, default_actor, fail, open_ledger, out
+from ledger.cli.common import DbOption, answering, default_actor, fail, open_ledger, out, read_options
 from ledger.errors import LedgerError
 from ledger.output import table as whole_table
 
@@ -99,6 +99,11 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on; keep 127.0.0.1 behind a reverse proxy.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    follower: Annotated[
+        Optional[bool],
+        typer.Option("--follower/--no-follower", help="Post without projecting: a `ledger project --follow` process keeps the projections "
+                     "(default LEDGER_FOLLOWER, else no). Reads go to --read-db if given (docs/operations.md)."),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (docs/service.md) on the store: FastAPI on uvicorn."""
     import uvicorn
@@ -107,7 +112,7 @@ def serve(
 
     with answering():
         try:
-            app = create_app(db)
+            app = create_app(db, follower, read_options.read_db)
         except LedgerError:
             raise
         except Exception as error:  # a wrong URL or a server that does not answer

@@ -17,8 +17,10 @@ the books' versions, docs/reliability.md).
 
 import io
 import json
+import os
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, Optional
 
@@ -37,12 +39,14 @@ from ledger.documents import read_document
 from ledger.errors import LedgerError
 from ledger.reader import FORMATS, Record, read_records
 from ledger.service import models
+from ledger.service.monitoring import Monitor
 from ledger.service.problems import (
     ActorMismatchError, BodyTooLargeError, DocumentNotFoundError, ProposalNotFoundError, from_error, problem, status_of,
 )
 from ledger.statements.render import to_csv, to_json, write_xlsx
 from ledger.store import Ledger
-from ledger.tasks import balances, explaining, statements, tracing, verifying, vouchers
+from ledger.tasks import balances, explaining, reading, statements, tracing, verifying, vouchers
+from ledger.tasks.reading import read_at_position
 from ledger.tasks.arguments import ArgumentError
 from ledger.tasks.posting import PostSummary, line_json, post_records
 
@@ -56,6 +60,39 @@ PROBLEMS = {status: {"model": models.Problem, "content": {"application/problem+j
 Limit = Annotated[int, Query(ge=1, le=MAXIMUM_PAGE, description="At most this many items")]
 Offset = Annotated[int, Query(ge=0, description="Skip this many items")]
 Region = Annotated[str, Query(pattern=r"^\d{6}$", description="Six-digit region code (GB/T 2260)")]
+WaitFor = Annotated[Optional[str], Query(max_length=128, description="A document id or a log position the read must include: wait for it")]
+# Every read of the books answers with the log position its figures reflect.
+POSITION_HEADER = "X-Ledger-Position"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How the service projects and where it reads (docs/operations.md).
+
+    Attributes:
+      follower: True when a ``ledger project --follow`` process keeps the projections (``LEDGER_FOLLOWER=yes``).
+      read_url: the store reads go to (``LEDGER_READ_DB``), e.g. a hot standby; None reads the primary.
+      wait_seconds: how long a read with ``wait_for`` waits (``LEDGER_READ_WAIT_SECONDS``, default 10).
+    """
+
+    follower: bool = False
+    read_url: str | None = None
+    wait_seconds: float = 10.0
+
+    @classmethod
+    def from_environment(cls, follower: bool | None = None, read_url: str | None = None) -> "ServiceSettings":
+        """The settings given, else from the environment; ``ArgumentError`` for a value that is not understood."""
+        if follower is None:
+            flag = os.environ.get("LEDGER_FOLLOWER", "no").strip().lower()
+            if flag not in ("yes", "no", "true", "false", "1", "0", ""):
+                raise ArgumentError(f"LEDGER_FOLLOWER must be yes or no, not {flag!r}")
+            follower = flag in ("yes", "true", "1")
+        wait = os.environ.get("LEDGER_READ_WAIT_SECONDS", "10")
+        try:
+            wait_seconds = float(wait)
+        except ValueError:
+            raise ArgumentError(f"LEDGER_READ_WAIT_SECONDS must be a number of seconds, not {wait!r}") from None
+        return cls(follower, read_url or os.environ.get("LEDGER_READ_DB") or None, wait_seconds)
 
 
 class _Limited:
@@ -90,19 +127,33 @@ def _too_large(limit: int) -> Any:
     return from_error(BodyTooLargeError(f"the request body is over {limit:,} bytes; split it"))
 
 
-def create_app(url: str | None = None) -> FastAPI:
+def create_app(url: str | None = None, follower: bool | None = None, read_url: str | None = None) -> FastAPI:
     """The API on the store at ``url`` (``sqlite:///…`` or ``postgresql+psycopg2://…``; default ./ledger.db).
 
-    Opens the store (creating its tables) now; the app closes it on shutdown.
+    ``follower`` True posts without projecting: a ``ledger project --follow``
+    process keeps the projections, and reads show its position (default:
+    ``LEDGER_FOLLOWER``, else False, the projections kept in process).
+    ``read_url`` (default ``LEDGER_READ_DB``) sends the reads of balances,
+    trial balances, statements, traces, books and the fiscal account to
+    another store, e.g. a PostgreSQL hot standby (docs/operations.md).
+    Every such read answers with the ``X-Ledger-Position`` header: the log
+    position its figures reflect. Opens the stores (creating the primary's
+    tables) now; the app closes them on shutdown.
     """
-    ledger = Ledger(url)
+    settings = ServiceSettings.from_environment(follower, read_url)
+    ledger = Ledger(url, project=not settings.follower)
+    reader = Ledger(settings.read_url, read_only=True) if settings.read_url else ledger
     lock = threading.RLock()
+    read_lock = lock if reader is ledger else threading.RLock()
     rules = proposals.ApprovalRules.from_environment()
+    monitor = Monitor(ledger, reader, "follower" if settings.follower else "inline")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         ledger.close()
+        if reader is not ledger:
+            reader.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -120,6 +171,28 @@ def create_app(url: str | None = None) -> FastAPI:
     def books() -> Iterator[Ledger]:
         with lock:
             yield ledger
+
+    def read(response: Response, wait_for: Optional[str], work: Callable[[Ledger], Any]) -> Any:
+        """Run a read on the store reads go to, after waiting for ``wait_for``; tell its position in the header."""
+        with read_lock:
+            if wait_for:
+                wait_until(wait_for)
+            result, position = read_at_position(reader, lambda: work(reader))
+        if isinstance(result, Response):
+            result.headers[POSITION_HEADER] = str(position)
+        response.headers[POSITION_HEADER] = str(position)
+        return result
+
+    def wait_until(wanted: str) -> None:
+        """Wait (at most ``READ_WAIT_SECONDS``) until the reads reflect a document (looked up on the primary) or a position."""
+        if wanted.isdigit():
+            position, what = int(wanted), f"position {wanted}"
+        else:
+            with lock:
+                position, what = reading.document_position(ledger, wanted), f"document {wanted}"
+        reading.wait_for_position(reader, position, settings.wait_seconds, what)
+
+    app.include_router(monitor.router(lambda: read_lock))
 
     # ------------------------------------------------------------ errors
 
@@ -187,63 +260,61 @@ def create_app(url: str | None = None) -> FastAPI:
     # ------------------------------------------------------------ reading the books
 
     @app.get("/api/books", response_model=models.BookPage, tags=["books"])
-    def list_books(user: User, region: Optional[str] = None, year: Optional[int] = None,
-                   limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> dict:
+    def list_books(user: User, response: Response, region: Optional[str] = None, year: Optional[int] = None,
+                   limit: Limit = DEFAULT_PAGE, offset: Offset = 0, wait_for: WaitFor = None) -> dict:
         """The books the user may read the balances of (a district, or a municipality with its districts)."""
         if region:
             user.require(Action.READ_BALANCES, region)
-        with books() as opened:
-            rows = [r for r in balances.books(opened, region, year) if user.permits(Action.READ_BALANCES, r.region)]
+        rows = [r for r in read(response, wait_for, lambda opened: balances.books(opened, region, year))
+                if user.permits(Action.READ_BALANCES, r.region)]
         return {"items": [dict(r.__dict__) for r in rows[offset:offset + limit]], "limit": limit, "offset": offset, "total": len(rows)}
 
     @app.get("/api/books/{region}/{scheme}/{year}/balances", response_model=models.BookBalances, tags=["books"])
-    def book_balances(user: User, region: str, scheme: str, year: int, account: Optional[str] = None,
-                      as_of: Optional[str] = None, known_on: Optional[str] = None) -> dict:
+    def book_balances(user: User, response: Response, region: str, scheme: str, year: int, account: Optional[str] = None,
+                      as_of: Optional[str] = None, known_on: Optional[str] = None, wait_for: WaitFor = None) -> dict:
         """One book's balances, now or ``as_of`` a date and as ``known_on`` a time."""
         user.require(Action.READ_BALANCES, region)
         query = balances.BalanceQuery(region, scheme, year, account, as_of, known_on)
-        with books() as opened:
-            return balances.balance_json(balances.balance(opened, query))
+        return read(response, wait_for, lambda opened: balances.balance_json(balances.balance(opened, query)))
 
     @app.get("/api/trial-balance/{region}/{year}", response_model=list[models.TrialBalance], tags=["books"])
-    def trial_balance(user: User, region: str, year: int, scheme: Optional[str] = None,
-                      as_of: Optional[str] = None, known_on: Optional[str] = None) -> list:
+    def trial_balance(user: User, response: Response, region: str, year: int, scheme: Optional[str] = None,
+                      as_of: Optional[str] = None, known_on: Optional[str] = None, wait_for: WaitFor = None) -> list:
         """The trial balance (试算平衡表) of a district's books, or one summed over a municipality's."""
         user.require(Action.READ_BALANCES, region)
         query = balances.TrialBalanceQuery(region, year, scheme, as_of, known_on)
-        with books() as opened:
-            return [balances.trial_balance_json(tb) for tb in balances.trial_balances(opened, query)]
+        return read(response, wait_for, lambda opened: [balances.trial_balance_json(tb) for tb in balances.trial_balances(opened, query)])
 
     @app.get("/api/fiscal-accounts", response_model=models.FiscalAccountPage, tags=["books"])
-    def fiscal_accounts(user: User, region: Optional[str] = None, year: Optional[int] = None,
-                        limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> dict:
+    def fiscal_accounts(user: User, response: Response, region: Optional[str] = None, year: Optional[int] = None,
+                        limit: Limit = DEFAULT_PAGE, offset: Offset = 0, wait_for: WaitFor = None) -> dict:
         """The 财政专户 per region and fund, of the regions the user may read."""
         if region:
             user.require(Action.READ_BALANCES, region)
-        with books() as opened:
-            rows = [r for r in balances.fiscal_accounts(opened, region, year) if user.permits(Action.READ_BALANCES, r.region)]
+        rows = [r for r in read(response, wait_for, lambda opened: balances.fiscal_accounts(opened, region, year))
+                if user.permits(Action.READ_BALANCES, r.region)]
         return {"items": [balances.fiscal_account_json(r) for r in rows[offset:offset + limit]],
                 "limit": limit, "offset": offset, "total": len(rows)}
 
     @app.get("/api/statements/{form}/{region}/{scheme}/{year}", response_model=models.Statement, tags=["statements"],
              responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-    def statement(user: User, form: str, region: str, scheme: str, year: int, month: Optional[int] = Query(None, ge=1, le=12),
+    def statement(user: User, response: Response, form: str, region: str, scheme: str, year: int, month: Optional[int] = Query(None, ge=1, le=12),
                   consolidated: bool = False, with_adjustment: bool = False, as_of: Optional[str] = None,
-                  known_on: Optional[str] = None, format: str = Query("json", pattern="^(json|csv|xlsx)$")) -> Any:
+                  known_on: Optional[str] = None, format: str = Query("json", pattern="^(json|csv|xlsx)$"), wait_for: WaitFor = None) -> Any:
         """A statement (01 资产负债表, 02 收支表), its invariants checked; ``?format=csv|xlsx`` to download it."""
         user.require(Action.READ_STATEMENTS, region)
         request = statements.StatementRequest(form, region, scheme, year, month, consolidated, with_adjustment, as_of, known_on)
-        with books() as opened:
-            shown = statements.show(opened, request)
+        shown = read(response, wait_for, lambda opened: statements.show(opened, request))
+        headers = {POSITION_HEADER: response.headers[POSITION_HEADER]}
         name = f"{form}-{region}-{scheme}-{year}{f'-{month:02d}' if month else ''}"
         if format == "csv":
             return Response(("\ufeff" + to_csv(shown)).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"', **headers})
         if format == "xlsx":
             buffer = io.BytesIO()
             write_xlsx(shown, buffer)
             return Response(buffer.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"', **headers})
         return to_json(shown)
 
     @app.get("/api/books/{region}/{scheme}/{year}/vouchers", response_model=models.VoucherRegister, tags=["books"])
@@ -255,14 +326,13 @@ def create_app(url: str | None = None) -> FastAPI:
             return vouchers.register_json(vouchers.register(opened, vouchers.VoucherQuery(region, scheme, year, month, limit)))
 
     @app.get("/api/books/{region}/{scheme}/{year}/trace/{account}", response_model=models.AccountTrace, tags=["audit"])
-    def trace(user: User, region: str, scheme: str, year: int, account: str, tier: Optional[int] = None,
+    def trace(user: User, response: Response, region: str, scheme: str, year: int, account: str, tier: Optional[int] = None,
               since: Optional[str] = None, through: Optional[str] = None, known_on: Optional[str] = None,
-              limit: Limit = DEFAULT_PAGE) -> dict:
+              limit: Limit = DEFAULT_PAGE, wait_for: WaitFor = None) -> dict:
         """The posting lines, documents and events behind an account's figure (auditor)."""
         user.require(Action.READ_AUDIT, region)
         query = tracing.TraceQuery(region, scheme, year, account, tier, since, through, known_on, limit)
-        with books() as opened:
-            return tracing.trace_json(tracing.trace(opened, query))
+        return read(response, wait_for, lambda opened: tracing.trace_json(tracing.trace(opened, query)))
 
     @app.get("/api/documents/{document_id}", response_model=models.Explanation, tags=["documents"])
     def explain(user: User, document_id: str) -> dict:
@@ -282,6 +352,7 @@ def create_app(url: str | None = None) -> FastAPI:
         user.require(Action.VERIFY, region)
         with books() as opened:
             report = verifying.verify_json(verifying.verify(opened))
+        monitor.verified(region, bool(report["agrees"]))
         findings = [f for f in report["findings"] if _in_scope(region, f.get("book", ""))]  # type: ignore[union-attr]
         return {**report, "scope": region, "findings": findings, "agrees": report["agrees"] or not findings}
 
@@ -314,10 +385,16 @@ def create_app(url: str | None = None) -> FastAPI:
             document = checked(raw, user.username)
             authorized(opened, user, document)
             summary = PostSummary()
+            events_before = opened.events_written
             (outcome,) = list(post_records(opened, [Record(1, 0, document=document)], summary))
+            monitor.counted([outcome.status], events_before)
+            written = opened.written_position
         if outcome.status == REJECTED and outcome.error is not None:
             return from_error(outcome.error)
-        return _json(line_json(outcome), 201 if outcome.status == "posted" else 200)
+        answer = _json(line_json(outcome), 201 if outcome.status == "posted" else 200)
+        if outcome.status == "posted":
+            answer.headers[POSITION_HEADER] = str(written)  # what a read with ?wait_for= must reach
+        return answer
 
     @app.post(UPLOAD_PATH, response_model=models.UploadResult, tags=["documents"],
               openapi_extra={"requestBody": {"content": {"application/x-ndjson": {}, "text/csv": {}}, "required": True}})
@@ -345,8 +422,14 @@ def create_app(url: str | None = None) -> FastAPI:
                     yield record
 
             records = read_records(io.BytesIO(body), file_format, default_actor=user.username)
+            events_before = opened.events_written
             lines = sorted((line_json(line) for line in post_records(opened, allowed(records), summary)), key=lambda line: line["line"])
-        return _json({"summary": summary.to_json(), "lines": lines}, 200)
+            monitor.counted([str(line["status"]) for line in lines], events_before)
+            written = opened.written_position
+        answer = _json({"summary": summary.to_json(), "lines": lines}, 200)
+        if written:
+            answer.headers[POSITION_HEADER] = str(written)
+        return answer
 
     # ------------------------------------------------------------ 制单 → 审核 → 记账
 
