@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from pydantic import BaseModel, Field
 
 from ledger.store import Ledger
 
@@ -34,6 +35,17 @@ class Positions:
     @property
     def lag(self) -> int:
         return max(self.log_head - self.position, 0)
+
+
+class Health(BaseModel):
+    """``GET /api/health``: where the projections the reads see stand against the log."""
+
+    status: str = Field(description="ok, or lagging when lag is over LAGGING_EVENTS")
+    position: int = Field(description="Log position (notification id) the projections read by this service reflect")
+    log_head: int = Field(description="Notification id of the last event in the primary's log")
+    lag: int = Field(description="Events in the log not yet in those projections")
+    projection: str = Field(description="inline (posting projects) or follower (a ledger project --follow process does)")
+    reads_from: str = Field(description="primary, or replica (LEDGER_READ_DB)")
 
 
 class Monitor:
@@ -83,7 +95,7 @@ class Monitor:
         """``/api/health`` and ``/metrics``; neither needs a token (they show counts and positions, no figures)."""
         router = APIRouter(tags=["monitoring"])
 
-        @router.get("/api/health")
+        @router.get("/api/health", response_model=Health)
         def health() -> dict:
             """Positions and lag: ``status`` is ``ok``, or ``lagging`` past ``LAGGING_EVENTS``."""
             with locked():  # type: ignore[attr-defined]
