@@ -191,3 +191,43 @@ def test_reads_on_a_store_with_a_follower_show_the_followers_position(store_url,
         result, position = read_at_position(ledger, lambda: balances.balance(ledger, balances.BalanceQuery("500101", "resident", 2013, "1003")))
         assert position == head
         assert [(r.account, r.balance_fen) for r in result.rows] == [("1003", 8000)]
+
+
+def test_sigint_stops_a_follower_cleanly(store_url):
+    with Ledger(store_url):
+        pass
+    follower = _follower(store_url)
+    deadline = time.monotonic() + CAUGHT_UP_LIMIT_SECONDS
+    line = ""
+    while "following the log" not in line and time.monotonic() < deadline:
+        line = follower.stderr.readline()  # it says so once it is open and listening
+    follower.send_signal(signal.SIGINT)
+    stdout, stderr = follower.communicate(timeout=60)
+    assert follower.returncode == 0, stdout + stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert "stopped on SIGINT: the projections reflect log position 0 of 0" in stdout
+
+
+def test_a_page_of_the_log_never_ends_inside_a_saved_batch(monkeypatch):
+    """PostgreSQL: a full page is carried to the end of the transaction of its last event (rows' xmin)."""
+    from conftest import POSTGRES_URL, _empty_postgres, require_backend
+    from ledger.projections import projector
+
+    require_backend("postgres")
+    _empty_postgres()
+    documents = [
+        read_document({"date": "2013-01-02", "id": f"J-{n}", "type": "journal", "region": "500101", "scheme": "resident",
+                       "purpose": "test", "postings": [{"account": "1003", "debit": "1.00"}, {"account": "3001", "tier": 1, "credit": "1.00"}]},
+                      "tester")
+        for n in range(5)
+    ]
+    with Ledger(POSTGRES_URL, project=False) as ledger:
+        list(ledger.post(documents[:3]))  # one batch, one transaction: the book's Opened and three Posted events
+        first_batch = ledger.written_position
+        list(ledger.post(documents[3:]))  # a second transaction
+        monkeypatch.setattr(projector, "PAGE_SIZE_NOTIFICATIONS", 2)
+        page = ledger.projector._notifications_after(0)
+        assert [n.id for n in page] == list(range(1, first_batch + 1))
+        assert first_batch == 4
+        ledger.projector.catch_up()
+        assert ledger.projector.position() == ledger.written_position == 6
