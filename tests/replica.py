@@ -1,7 +1,10 @@
 """A real PostgreSQL primary and hot standby on this machine, made for a test and removed after.
 
-The local server's replication settings are not the test's to change (that
-would need a restart), so this makes its own primary too: ``initdb`` into a
+The local server (PostgreSQL 15 here) has ``wal_level = replica`` and
+``max_wal_senders = 10``, but its ``pg_hba.conf`` has no ``replication``
+line (``all`` does not match replication connections), and changing that is
+not the test's to do (a reload of a server others use). So this makes its
+own primary too: ``initdb`` into a
 temporary folder with the replication settings, started on a free port;
 then the standby with ``pg_basebackup -R`` (streaming, ``standby.signal``
 written) on another free port. Run as root (as CI does), the clusters are

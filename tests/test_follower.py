@@ -231,3 +231,25 @@ def test_a_page_of_the_log_never_ends_inside_a_saved_batch(monkeypatch):
         assert first_batch == 4
         ledger.projector.catch_up()
         assert ledger.projector.position() == ledger.written_position == 6
+
+
+def test_a_database_that_fails_under_the_follower_is_a_message_and_exit_3():
+    from conftest import POSTGRES_URL, _empty_postgres, require_backend
+
+    require_backend("postgres")
+    _empty_postgres()
+    with Ledger(POSTGRES_URL):
+        pass
+    follower = _follower(POSTGRES_URL)
+    deadline = time.monotonic() + CAUGHT_UP_LIMIT_SECONDS
+    line = ""
+    while "following the log" not in line and time.monotonic() < deadline:
+        line = follower.stderr.readline()
+    engine = sqlalchemy.create_engine(POSTGRES_URL)
+    with engine.connect() as connection:  # what an administrator's pg_terminate_backend or a restarted server does
+        connection.execute(sqlalchemy.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    engine.dispose()
+    stdout, stderr = follower.communicate(timeout=60)
+    assert follower.returncode == 3, stdout + stderr
+    assert "the database failed" in stderr and "Traceback" not in stderr, stderr[-2000:]

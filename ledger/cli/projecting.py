@@ -8,9 +8,13 @@ and says where the projections stand.
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from typing import Annotated
 
+import psycopg2
+
 import typer
+from rich.markup import escape
 
 from ledger.cli.common import DbOption, err, fail, open_ledger, out
 from ledger.projections.follower import DEFAULT_POLL_SECONDS, Follower, Progress
@@ -37,25 +41,34 @@ def project(
 
     previous = {number: signal.signal(number, stop_on) for number in STOP_SIGNALS}
     try:
-        with open_ledger(db) as ledger:
-            follower = Follower(
-                ledger, poll_seconds,
-                report=(lambda progress: None) if quiet else say_progress,
-                waiting=lambda: err.print("another follower is applying the log; waiting to take over", highlight=False),
-            )
-            stop = lambda: bool(stopped_by)  # noqa: E731  (a test of one flag, asked between pages)
-            if once:
-                progress = follower.catch_up(stop)
-                out.print(f"applied {progress.applied} events: the projections reflect log position {progress.position} of {progress.head}", highlight=False)
-                return
-            if not quiet:
-                err.print(f"following the log of {ledger.url.split('@')[-1]} from position {ledger.projector.position()}", highlight=False)
-            progress = follower.follow(stop)
+        progress = _run(db, once, poll_seconds, quiet, lambda: bool(stopped_by))
+    except psycopg2.Error as error:
+        # The follower's own connection (LISTEN and the lock) speaks psycopg2 directly, outside SQLAlchemy.
+        raise fail(f"the database failed under the follower: {escape(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)}. "
+                   "The projections stay at the last page committed; start the follower again when the database answers.", 3) from None
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+    if once:
+        out.print(f"applied {progress.applied} events: the projections reflect log position {progress.position} of {progress.head}", highlight=False)
+        return
     reason = f"on {stopped_by[0]}" if stopped_by else ""
     out.print(f"stopped {reason}: the projections reflect log position {progress.position} of {progress.head}".replace("  ", " "), highlight=False)
+
+
+def _run(db: str | None, once: bool, poll_seconds: float, quiet: bool, stop: Callable[[], bool]) -> Progress:
+    """Catch up once, or follow until ``stop()``; the progress at the end."""
+    with open_ledger(db) as ledger:
+        follower = Follower(
+            ledger, poll_seconds,
+            report=(lambda progress: None) if quiet else say_progress,
+            waiting=lambda: err.print("another follower is applying the log; waiting to take over", highlight=False),
+        )
+        if once:
+            return follower.catch_up(stop)
+        if not quiet:
+            err.print(f"following the log of {escape(ledger.url.split('@')[-1])} from position {ledger.projector.position()}", highlight=False)
+        return follower.follow(stop)
 
 
 def say_progress(progress: Progress) -> None:
