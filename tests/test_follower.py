@@ -55,6 +55,16 @@ def _follower(url: str) -> subprocess.Popen:
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _started(follower: subprocess.Popen) -> None:
+    """Until the follower says it follows (the store is open, it listens): what it prints first."""
+    deadline = time.monotonic() + CAUGHT_UP_LIMIT_SECONDS
+    line = ""
+    while "following the log" not in line:
+        if time.monotonic() > deadline or follower.poll() is not None:
+            pytest.fail(f"the follower did not start: {line}")
+        line = follower.stderr.readline()
+
+
 def _wait_caught_up(url: str, head: int) -> None:
     deadline = time.monotonic() + CAUGHT_UP_LIMIT_SECONDS
     while _positions(url)[0] < head:
@@ -135,10 +145,14 @@ def test_a_follower_killed_at_random_points_ends_equal_to_a_rebuild(store_url, t
         pass  # the tables exist before the poster and the follower race to make them
     poster = subprocess.Popen([sys.executable, "-m", "ledger.cli", "post", str(path), "--db", store_url, "--no-project", "-q"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + CAUGHT_UP_LIMIT_SECONDS
+    while _positions(store_url)[1] == 0 and poster.poll() is None and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)  # the first batch is in the log: there is work to be killed in
     killed_at = []
     for _ in range(KILLS):
         follower = _follower(store_url)
-        time.sleep(chooser.uniform(0.3, 2.5))  # past its start, somewhere in its work
+        _started(follower)
+        time.sleep(chooser.uniform(0.0, 1.0))  # somewhere in its work
         follower.kill()  # SIGKILL: no handler runs
         follower.wait()
         killed_at.append(_positions(store_url))
@@ -148,6 +162,7 @@ def test_a_follower_killed_at_random_points_ends_equal_to_a_rebuild(store_url, t
     assert f"events written up to log position {head}" in stdout
 
     follower = _follower(store_url)  # restarted once more, it finishes the log from where the last commit left it
+    _started(follower)
     _wait_caught_up(store_url, head)
     _stop(follower)
     assert _positions(store_url) == (head, head)
@@ -161,6 +176,8 @@ def test_two_followers_at_once_end_equal_to_a_rebuild(store_url, tmp_path):
     with Ledger(store_url):
         pass
     followers = [_follower(store_url), _follower(store_url)]
+    for follower in followers:
+        _started(follower)
     posted = runner.invoke(app, ["post", str(path), "--db", store_url, "--no-project", "-q"])
     assert posted.exit_code == 0, posted.output
     head = _positions(store_url)[1]
@@ -197,10 +214,7 @@ def test_sigint_stops_a_follower_cleanly(store_url):
     with Ledger(store_url):
         pass
     follower = _follower(store_url)
-    deadline = time.monotonic() + CAUGHT_UP_LIMIT_SECONDS
-    line = ""
-    while "following the log" not in line and time.monotonic() < deadline:
-        line = follower.stderr.readline()  # it says so once it is open and listening
+    _started(follower)
     follower.send_signal(signal.SIGINT)
     stdout, stderr = follower.communicate(timeout=60)
     assert follower.returncode == 0, stdout + stderr
@@ -241,10 +255,7 @@ def test_a_database_that_fails_under_the_follower_is_a_message_and_exit_3():
     with Ledger(POSTGRES_URL):
         pass
     follower = _follower(POSTGRES_URL)
-    deadline = time.monotonic() + CAUGHT_UP_LIMIT_SECONDS
-    line = ""
-    while "following the log" not in line and time.monotonic() < deadline:
-        line = follower.stderr.readline()
+    _started(follower)
     engine = sqlalchemy.create_engine(POSTGRES_URL)
     with engine.connect() as connection:  # what an administrator's pg_terminate_backend or a restarted server does
         connection.execute(sqlalchemy.text(
