@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 from uuid import UUID
@@ -11,8 +11,8 @@ from uuid import UUID
 from sqlalchemy import and_, func, or_, select
 
 from ledger.agency_time import local_time
-from ledger.errors import LedgerError
 from ledger.aggregates.book import BookKey, book_id
+from ledger.errors import LedgerError
 from ledger.projections import queries
 from ledger.projections.projector import recorded_text
 from ledger.store import Ledger
@@ -27,9 +27,9 @@ T = TypeVar("T")
 def current(ledger: Ledger) -> Ledger:
     """Bring the projections up to date (incremental: only events not yet applied) and give the ledger back.
 
-    A ledger whose projections another process keeps (a follower, or the
-    primary of a read replica) is read as it stands: its reads say the
-    position they reflect (``read_at_position``).
+    A ledger whose projections another process keeps (a follower's store,
+    or a read replica) is read as it stands: its reads say the position
+    they reflect (``read_at_position``).
     """
     if ledger.catches_up_on_read:
         ledger.projector.catch_up()
