@@ -140,24 +140,26 @@ def test_project_asks_for_one_of_follow_or_once(store_url):
 def test_a_follower_killed_at_random_points_ends_equal_to_a_rebuild(store_url, tmp_path):
     seed = random.randrange(1 << 30)
     chooser = random.Random(seed)
-    path, _ = _demo_file(tmp_path, size=3)
-    with Ledger(store_url):
-        pass  # the tables exist before the poster and the follower race to make them
-    poster = subprocess.Popen([sys.executable, "-m", "ledger.cli", "post", str(path), "--db", store_url, "--no-project", "-q"],
+    backlog, _ = _demo_file(tmp_path, size=3)
+    later = tmp_path / "next-year.jsonl"
+    _write(later, generate_documents(size=2, year=2014))
+    # A year posted without projecting is the backlog the first followers are killed in (seconds of work);
+    # the next year is posted meanwhile, so later followers are killed while documents keep arriving.
+    first = runner.invoke(app, ["post", str(backlog), "--db", store_url, "--no-project", "-q"])
+    assert first.exit_code == 0, first.output
+    poster = subprocess.Popen([sys.executable, "-m", "ledger.cli", "post", str(later), "--db", store_url, "--no-project", "-q"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + CAUGHT_UP_LIMIT_SECONDS
-    while _positions(store_url)[1] == 0 and poster.poll() is None and time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)  # the first batch is in the log: there is work to be killed in
     killed_at = []
     for _ in range(KILLS):
         follower = _follower(store_url)
         _started(follower)
-        time.sleep(chooser.uniform(0.0, 1.0))  # somewhere in its work
+        time.sleep(chooser.uniform(0.0, 0.5))  # somewhere in its work
         follower.kill()  # SIGKILL: no handler runs
         follower.wait()
         killed_at.append(_positions(store_url))
     stdout, stderr = poster.communicate(timeout=600)
-    assert poster.returncode == 0, (seed, stdout, stderr[-2000:])
+    # A demo's next year alone refuses a few documents that need the first year closed (exit 1); the rest post.
+    assert poster.returncode in (0, 1) and "Traceback" not in stderr, (seed, stdout[-2000:], stderr[-2000:])
     head = _positions(store_url)[1]
     assert f"events written up to log position {head}" in stdout
 
@@ -167,8 +169,8 @@ def test_a_follower_killed_at_random_points_ends_equal_to_a_rebuild(store_url, t
     _stop(follower)
     assert _positions(store_url) == (head, head)
     _equal_to_rebuild(store_url)
-    # The kills fell while there was work to do (some with part of the log applied, as a check the test did bite).
-    assert any(position < log_head for position, log_head in killed_at), (seed, killed_at)
+    # The first kill fell with the backlog not yet applied: the test did kill a follower at work.
+    assert killed_at[0][0] < killed_at[0][1], (seed, killed_at)
 
 
 def test_two_followers_at_once_end_equal_to_a_rebuild(store_url, tmp_path):
