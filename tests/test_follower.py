@@ -140,7 +140,7 @@ def test_project_asks_for_one_of_follow_or_once(store_url):
 def test_a_follower_killed_at_random_points_ends_equal_to_a_rebuild(store_url, tmp_path):
     seed = random.randrange(1 << 30)
     chooser = random.Random(seed)
-    backlog, _ = _demo_file(tmp_path, size=3)
+    backlog, _ = _demo_file(tmp_path, size=4)
     later = tmp_path / "next-year.jsonl"
     _write(later, generate_documents(size=2, year=2014))
     # A year posted without projecting is the backlog the first followers are killed in (seconds of work);
@@ -153,7 +153,7 @@ def test_a_follower_killed_at_random_points_ends_equal_to_a_rebuild(store_url, t
     for _ in range(KILLS):
         follower = _follower(store_url)
         _started(follower)
-        time.sleep(chooser.uniform(0.0, 0.5))  # somewhere in its work
+        time.sleep(chooser.uniform(0.0, 0.3))  # somewhere in its work
         follower.kill()  # SIGKILL: no handler runs
         follower.wait()
         killed_at.append(_positions(store_url))
@@ -169,8 +169,8 @@ def test_a_follower_killed_at_random_points_ends_equal_to_a_rebuild(store_url, t
     _stop(follower)
     assert _positions(store_url) == (head, head)
     _equal_to_rebuild(store_url)
-    # The first kill fell with the backlog not yet applied: the test did kill a follower at work.
-    assert killed_at[0][0] < killed_at[0][1], (seed, killed_at)
+    # Some kill fell with part of the log not yet applied: the test did kill a follower at work.
+    assert any(position < log_head for position, log_head in killed_at), (seed, killed_at)
 
 
 def test_two_followers_at_once_end_equal_to_a_rebuild(store_url, tmp_path):
