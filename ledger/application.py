@@ -135,9 +135,9 @@ class LedgerApp(Application[UUID]):
     # Called inside the saving transaction, before its commit, with its connection and the batch's recordings;
     # the store folds them into the projections there and says whether it did (False: they lag, catch up later).
     project_in_transaction: Callable[[Any, list[Recording]], bool] | None = None
-    # Called with the recordings of every saved batch that was not projected in its own transaction;
-    # the store brings the projections up to date.
-    after_save: Callable[[list[Recording]], object] | None = None
+    # Called after every saved batch with its recordings and whether its own transaction projected them;
+    # the store notes the log position and brings the projections up to date if they were not.
+    after_save: Callable[[list[Recording], bool], object] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -190,8 +190,8 @@ class LedgerApp(Application[UUID]):
     def _save_and_project(self, batch: "_Batch") -> None:
         """Save a prepared batch; bring the projections up to date after the commit if its transaction did not."""
         recordings, projected = self._save_batch(batch.aggregates(), batch.registry_rows, batch.reversals, batch.seal_rows)
-        if not projected and self.after_save is not None:
-            self.after_save(recordings)
+        if self.after_save is not None:
+            self.after_save(recordings, projected)
 
     # ------------------------------------------------------------ posting
 

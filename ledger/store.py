@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 
+from eventsourcing.persistence import Recording
 from sqlalchemy import Engine, event
 
 from ledger.application import LedgerApp, Outcome
@@ -27,24 +28,51 @@ def resolve_url(url: str | None = None) -> str:
 
 
 class Ledger:
-    """The ledger on one store: post documents, keep projections current, read and verify."""
+    """The ledger on one store: post documents, keep projections current, read and verify.
 
-    def __init__(self, url: str | None = None) -> None:
+    ``project`` False posts without touching the projections (``post
+    --no-project``, or a service whose projections a follower keeps,
+    docs/operations.md): the events commit and a ``ledger project`` process
+    folds them; reads then show the projections at the follower's position
+    instead of catching up themselves. ``read_only`` opens a store that
+    cannot be written, such as a PostgreSQL hot standby (``--read-db``): no
+    table is created and reads never catch up, so they show the position the
+    primary's projector had reached when the standby last replayed.
+    """
+
+    def __init__(self, url: str | None = None, project: bool = True, read_only: bool = False) -> None:
         self.url = resolve_url(url)
-        self.app = LedgerApp(
-            env={
-                "PERSISTENCE_MODULE": PERSISTENCE_TOPIC,
-                "SQLALCHEMY_URL": self.url,
-            }
-        )
+        env = {"PERSISTENCE_MODULE": PERSISTENCE_TOPIC, "SQLALCHEMY_URL": self.url}
+        if read_only:
+            env["CREATE_TABLE"] = "no"
+        self.app = LedgerApp(env=env)
         self.engine: Engine = self.app.recorder.datastore.engine  # type: ignore[attr-defined]
         if self.engine.dialect.name == "sqlite":
             _wait_for_sqlite_locks(self.engine)
         self.projector = Projector(self.app, self.engine)
-        self.projector.create_tables()
-        # A batch's projections are written in its own transaction when they are current, else caught up after it.
-        self.app.project_in_transaction = self.projector.apply_in_transaction
-        self.app.after_save = self.projector.apply_recordings
+        self.read_only = read_only
+        # Reads bring the projections up to date first only where this process is the one projecting.
+        self.catches_up_on_read = project and not read_only
+        if not read_only:
+            self.projector.create_tables()
+        # The log position of the last event this ledger saved: what a read must reach to include its documents.
+        self.written_position = 0
+        self.events_written = 0
+        self.project = project
+        if not read_only:
+            # A batch's projections are written in its own transaction when they are current (and this process
+            # projects), else caught up after it.
+            self.app.project_in_transaction = self.projector.apply_in_transaction if project else None
+            self.app.after_save = self._saved
+
+    def _saved(self, recordings: list[Recording], projected: bool) -> None:
+        """After every saved batch: note how far it wrote, and fold it into the projections unless its own
+        transaction did or a follower does."""
+        if recordings:
+            self.written_position = max(self.written_position, recordings[-1].notification.id)
+            self.events_written += len(recordings)
+        if self.project and not projected:
+            self.projector.apply_recordings(recordings)
 
     def post(self, documents: Iterable[Document]) -> Iterator[Outcome]:
         """Post documents; projections are brought up to date after every saved batch."""

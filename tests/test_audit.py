@@ -371,7 +371,7 @@ def test_period_commands_close_reopen_and_list_with_the_reopener(ledger):
     assert reopened.exit_code == 0, reopened.output
     assert runner.invoke(app, ["period", "close", WANZHOU, "resident", "2025", "1", *db]).exit_code == 0
     shown = runner.invoke(app, ["period", "history", WANZHOU, "resident", "2025", "--json", *db])
-    rows = json.loads(shown.output)
+    rows = json.loads(shown.stdout)
     assert [(r["action"], r["period"], r["actor"], r["reason"]) for r in rows] == [
         ("close", "2025-01", rows[0]["actor"], ""),
         ("reopen", "2025-01", "赵主任", "补记利息"),

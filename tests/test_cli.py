@@ -53,7 +53,7 @@ def test_a_file_with_bad_lines_posts_the_good_ones_names_every_bad_one_and_can_b
 
     shown = invoke("balance", "500101", "resident", "2013", "--db", store_url, "--json")
     assert shown.exit_code == 0
-    rows = {(r["account"], r["tier"]): r["balance"] for r in json.loads(shown.output)["rows"]}
+    rows = {(r["account"], r["tier"]): r["balance"] for r in json.loads(shown.stdout)["rows"]}
     # 1003: 20.00 + 15.00 + 5.00 subsidies + 10.00 swept = 50.00; 1002: 10.00 in, 10.00 swept = 0.00.
     assert rows[("1003", 0)] == "50.00"
     assert rows[("1002", 0)] == "0.00"
@@ -81,7 +81,7 @@ def test_csv_and_stdin_post_the_same_documents(store_url, tmp_path):
     assert piped.exit_code == 0, piped.output
     one = invoke("balance", "500238", "resident", "2013", "--account", "1004", "--db", store_url, "--json")
     # 1004: 12.50 funded − 2.50 outpatient claim = 10.00
-    assert json.loads(one.output)["rows"] == [
+    assert json.loads(one.stdout)["rows"] == [
         {"account": "1004", "name": "支出户存款", "tier": 0, "debit": "12.50", "credit": "2.50", "balance": "10.00", "side": "Dr"}
     ]
 
@@ -92,7 +92,7 @@ def test_demo_balances_and_verify_agrees_then_names_a_tampered_projection(store_
     assert "balanced" in shown.output and "agree" in shown.output
     trial = invoke("trial-balance", "500000", "2013", "--db", store_url, "--json")
     assert trial.exit_code == 0
-    (municipality,) = json.loads(trial.output)
+    (municipality,) = json.loads(trial.stdout)
     assert municipality["balanced"] is True
     assert municipality["debit_total"] == municipality["credit_total"]
 

@@ -362,7 +362,7 @@ def test_policy_show_lists_every_gap_the_seeds_leave_open_with_its_clause():
 
     shown = CliRunner().invoke(app, ["policy", "show", "500101", "2013-06-30", "--json"])
     assert shown.exit_code == 0, shown.output
-    gaps = {g["name"]: g for g in json.loads(shown.output)["gaps"]}
+    gaps = {g["name"]: g for g in json.loads(shown.stdout)["gaps"]}
     # 渝府发〔2007〕113号 三(八): minors' better terms are left to a later 具体办法, with no figure.
     assert "渝府发〔2007〕113号 三(八)" in gaps["resident.minor_terms"]["source"]
     assert "resident.minor_major_diseases" in gaps

@@ -98,7 +98,7 @@ def test_a_bank_statement_reconciles_with_every_kind_of_difference_named(ledger,
     post(ledger, *QUARTER)
     result = reconcile_payment_account(store_url, tmp_path, "--format", "json")
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
 
     matched = {(m["statement"]["row"], m["book"]["document_id"], m["by"], m["days_apart"]) for m in report["matched"]}
     assert matched == {
@@ -155,7 +155,7 @@ def test_adjusted_balances_that_do_not_agree_exit_1_and_name_the_difference(ledg
     #   statement 1400.00 + 100.00 − 300.00 = 1200.00; books 1200.00 + 12.34 − 5.00 = 1207.34.
     result = reconcile_payment_account(store_url, tmp_path, "--statement-balance", "1400.00", "--format", "json")
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["statement_balance_source"] == "--statement-balance"
     assert (report["adjusted_statement_balance"], report["adjusted_book_balance"]) == ("1200.00", "1207.34")
     assert report["difference"] == "-7.34"
@@ -190,7 +190,7 @@ def test_a_fiscal_special_account_statement_reconciles_with_1003(ledger, store_u
         "--through", "2013-02-28", "--statement-balance", "2030.00", "--format", "json", "--db", store_url,
     )
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert sorted((m["book"]["document_id"], m["by"]) for m in report["matched"]) == [
         ("IN-1", BY_AMOUNT_AND_DATE),
         ("S-1", BY_REFERENCE),

@@ -53,7 +53,7 @@ def trace(ledger, *options):
 def test_an_income_figure_is_its_lines_less_the_year_end_close(ledger):
     result = trace(posted(ledger), "--form", "02", "--region", WANZHOU, "--line", "6", "--json")
     assert result.exit_code == 0, result.output
-    shown = json.loads(result.output)
+    shown = json.loads(result.stdout)
     # SB credits 4101.01:1 2,000.00 and the close debits it back: the lines net to 0.00; without
     # the close, −2,000.00 debit positive, which the income line shows as 2,000.00.
     assert (shown["figure"], shown["explained"], shown["agrees"]) == ("2000.00", "2000.00", True)
@@ -68,12 +68,12 @@ def test_a_monthly_expense_figure_and_a_balance_sheet_figure(ledger):
     posted(ledger)
     month = trace(ledger, "--form", "02", "--region", WANZHOU, "--month", "3", "--line", "17", "--column", "month", "--json")
     assert month.exit_code == 0, month.output
-    shown = json.loads(month.output)
+    shown = json.loads(month.stdout)
     assert (shown["figure"], shown["explained"]) == ("500.00", "500.00")  # CL, in March, nothing to take out
     assert [row["document_id"] for row in shown["rows"]] == ["CL"]
     sheet = trace(ledger, "--form", "01", "--region", WANZHOU, "--line", "3", "--json")
     assert sheet.exit_code == 0, sheet.output
-    shown = json.loads(sheet.output)
+    shown = json.loads(sheet.stdout)
     assert (shown["figure"], shown["explained"]) == ("1900.00", "1900.00")
     assert sorted(row["document_id"] for row in shown["rows"]) == ["RM", "SB", "SW", "TR"]
 
@@ -84,7 +84,7 @@ def test_a_consolidated_figure_takes_out_what_was_eliminated(ledger):
     # 300.00 is eliminated and 上解上级支出 shows 0.00. Lines: RM Dr 300.00, the close Cr 300.00.
     result = trace(ledger, "--form", "02", "--region", CHONGQING, "--consolidated", "--with-adjustment", "--line", "21", "--json")
     assert result.exit_code == 0, result.output
-    shown = json.loads(result.output)
+    shown = json.loads(result.stdout)
     assert (shown["figure"], shown["explained"]) == ("0.00", "0.00")
     assert shown["bridge"] == [
         {"step": "the lines' net (debit positive)", "amount": "0.00"},

@@ -116,7 +116,7 @@ def test_the_trace_command_states_both_totals_and_the_limit_never_cuts_them(ledg
     post_with_cutoff(ledger)
     shown = invoke("trace", *WHERE, "--account", "4001", "--tier", "1", "--limit", "1", "--format", "json", "--db", store_url)
     assert shown.exit_code == 0, shown.output
-    report = json.loads(shown.output)
+    report = json.loads(shown.stdout)
     # Tier 1 of 4001: C-1 1000.00 (5 Jan) and the back-dated C-3 300.00 (10 Jan): 1300.00 credit.
     assert (report["lines"], report["shown"]) == (2, 1)
     assert [r["document_id"] for r in report["rows"]] == ["C-1"]
@@ -163,7 +163,7 @@ def test_tracing_a_document_shows_its_events_in_each_book_with_vouchers_and_link
 
     shown = invoke("trace", "--document", "SP-1", "--format", "json", "--db", store_url)
     assert shown.exit_code == 0, shown.output
-    assert {e["voucher"] for e in json.loads(shown.output)["events"]} == {"2013-01#1", "2013-01#2"}
+    assert {e["voucher"] for e in json.loads(shown.stdout)["events"]} == {"2013-01#1", "2013-01#2"}
     missing = invoke("trace", "--document", "NO-SUCH", "--db", store_url)
     assert missing.exit_code == 1 and "no such document has been posted" in missing.output
 
@@ -189,7 +189,7 @@ def test_the_voucher_register_runs_consecutively_in_every_month(ledger, store_ur
     ]
     shown = invoke("vouchers", *WHERE, "--month", "2", "--format", "json", "--db", store_url)
     assert shown.exit_code == 0, shown.output
-    report = json.loads(shown.output)
+    report = json.loads(shown.stdout)
     assert [(v["voucher"], v["document_id"], v["debit"]) for v in report["vouchers"]] == [
         ("2013-02#1", "T-2", "3000.00"),
         ("2013-02#2", "CL-B", "500.00"),

@@ -13,15 +13,16 @@ in the order ``ledger --help`` lists them.
 from __future__ import annotations
 
 import sys
+from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import DBAPIError
 
-from ledger.cli import archive, audit, books, demo, posting
+from ledger.cli import archive, audit, books, demo, posting, projecting
+from ledger.cli.common import err, out, read_options
 from ledger.cli.migrating import migrate
-from ledger.cli.common import err, out
 from ledger.cli.periods import period_app
 from ledger.cli.policy import policy_app
 from ledger.cli.statements import statement_app
@@ -37,13 +38,31 @@ app = typer.Typer(
 
 
 @app.callback()
-def _widths() -> None:
-    """Take the width from COLUMNS, the terminal, or none (a file or a pipe) as the command starts."""
+def _global_options(
+    read_db: Annotated[
+        Optional[str],
+        typer.Option(
+            "--read-db", envvar="LEDGER_READ_DB",
+            help="Read balances, trial balances, statements, traces, books and the fiscal account from this store, "
+            "e.g. a PostgreSQL hot standby; posting and everything else use --db (docs/operations.md).",
+        ),
+    ] = None,
+    wait_for: Annotated[
+        Optional[str],
+        typer.Option("--wait-for", help="A document id (looked up on --db) or a log position the read must include: wait for it."),
+    ] = None,
+    wait_seconds: Annotated[
+        float, typer.Option("--wait-seconds", min=0, help="How long --wait-for waits before giving up (exit 1).")
+    ] = 30.0,
+) -> None:
+    """Take the width from COLUMNS, the terminal, or none (a file or a pipe) as the command starts; keep the read options."""
     out.width = width_for(sys.stdout)  # type: ignore[assignment]
     err.width = width_for(sys.stderr)  # type: ignore[assignment]
+    read_options.read_db, read_options.wait_for, read_options.wait_seconds = read_db, wait_for, wait_seconds
 
 
 app.command()(posting.post)
+app.command()(projecting.project)
 app.command()(books.balance)
 app.command("trial-balance")(books.trial_balance)
 app.command()(books.books)

@@ -12,13 +12,14 @@ from rich.markup import escape
 
 from ledger.agency_time import local_time
 from ledger.cli.common import (
-    DbOption, FormatOption, JsonOption, RegionOption, SchemeOption, YearOption, answering, err, fail, open_ledger, out,
+    DbOption, FormatOption, JsonOption, RegionOption, SchemeOption, YearOption, answering, err, fail, open_ledger, open_reader, out, say_position,
     report_format, write_report,
 )
 from ledger.cli.render import draw_computation, draw_trace, postings_table, trace_csv
 from ledger.money import format_yuan, format_yuan_grouped
 from ledger.output import dict_rows, table as whole_table
 from ledger.regions import region_name
+from ledger.tasks.reading import read_at_position
 from ledger.tasks import explaining, reconciling, sealing, tracing, verifying, vouchers as voucher_task
 
 
@@ -160,8 +161,9 @@ def trace(
         raise fail("give --region, --scheme, --year and --account (or --document ID)")
     with answering():
         query = tracing.TraceQuery(region, scheme, year, account, tier, since, through, known_on, limit)
-        with open_ledger(db) as ledger:
-            figure = tracing.trace(ledger, query)
+        with open_reader(db) as ledger:
+            figure, position = read_at_position(ledger, lambda: tracing.trace(ledger, query))
+            say_position(ledger, position)
     payload = tracing.trace_json(figure)
     write_report(None, chosen, payload, trace_csv(payload),
                  lambda console: draw_trace(console, figure.trace, figure.names, figure.title, figure.window, since is not None))
@@ -171,8 +173,9 @@ def trace(
 
 def trace_document(document_id: str, chosen: str, db: str | None) -> None:
     """``trace --document``: the document's events, each with its postings and chain link; exit 1 if a link does not hold."""
-    with answering(), open_ledger(db) as ledger:
-        traced = tracing.document(ledger, document_id)
+    with answering(), open_reader(db) as ledger:
+        traced, position = read_at_position(ledger, lambda: tracing.document(ledger, document_id))
+        say_position(ledger, position)
     shown = tracing.document_json(traced)
     rows: list[list[object]] = [["book", "version", "event", "voucher", "effective_date", "recorded_at", "actor", "reverses",
                                  "account", "tier", "debit", "credit", "link", "link_holds"]]

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from ledger.cli.common import (
-    AsOfOption, DbOption, FormatOption, JsonOption, KnownOnOption, RegionArgument, SchemeArgument, YearArgument, answering, open_ledger, report_format, write_report,
+    AsOfOption, DbOption, FormatOption, JsonOption, KnownOnOption, RegionArgument, SchemeArgument, YearArgument, answering, open_reader, report_format, say_position, write_report,
 )
 from ledger.cli.render import balance_table, print_trial_balance
 from ledger.money import format_yuan, format_yuan_grouped
@@ -17,6 +17,7 @@ from ledger.output import dict_rows, table as whole_table
 from ledger.projections import queries
 from ledger.regions import region_name
 from ledger.tasks import balances as task
+from ledger.tasks.reading import read_at_position
 
 BALANCE_CSV_COLUMNS = ("account", "name", "tier", "debit", "credit", "balance", "side")
 
@@ -36,9 +37,10 @@ def balance(
     chosen = report_format(report_format_name, as_json=as_json)
     with answering():
         query = task.BalanceQuery(region, scheme, year, account, as_of, known_on)
-        with open_ledger(db) as ledger:
-            result = task.balance(ledger, query)
-    payload = task.balance_json(result)
+        with open_reader(db) as ledger:
+            result, position = read_at_position(ledger, lambda: task.balance(ledger, query))
+            say_position(ledger, position)
+    payload = {**task.balance_json(result), "position": position}
     write_report(None, chosen, payload, dict_rows(payload["rows"], BALANCE_CSV_COLUMNS),  # type: ignore[arg-type]
                  lambda console: console.print(balance_table(result.title, result.rows)))
 
@@ -57,8 +59,9 @@ def trial_balance(
     chosen = report_format(report_format_name, as_json=as_json)
     with answering():
         query = task.TrialBalanceQuery(region, year, scheme, as_of, known_on)
-        with open_ledger(db) as ledger:
-            balances = task.trial_balances(ledger, query)
+        with open_reader(db) as ledger:
+            balances, position = read_at_position(ledger, lambda: task.trial_balances(ledger, query))
+            say_position(ledger, position)
     write_report(None, chosen, [task.trial_balance_json(tb) for tb in balances], trial_balance_csv(balances),
                  lambda console: [print_trial_balance(tb, console) for tb in balances])
     if not all(tb.balanced for tb in balances):
@@ -86,8 +89,9 @@ def books(
 ) -> None:
     """List the books."""
     chosen = report_format(report_format_name, as_json=as_json)
-    with open_ledger(db) as ledger:
-        rows = task.books(ledger, region, year)
+    with answering(), open_reader(db) as ledger:
+        rows, position = read_at_position(ledger, lambda: task.books(ledger, region, year))
+        say_position(ledger, position)
     records = [r.__dict__ for r in rows]
 
     def draw(console: Console) -> None:
@@ -108,8 +112,9 @@ def fiscal(
 ) -> None:
     """The social-security fiscal special account (财政专户) per region and fund, as the finance bureau sees it."""
     chosen = report_format(report_format_name, as_json=as_json)
-    with open_ledger(db) as ledger:
-        rows = task.fiscal_accounts(ledger, region, year)
+    with answering(), open_reader(db) as ledger:
+        rows, position = read_at_position(ledger, lambda: task.fiscal_accounts(ledger, region, year))
+        say_position(ledger, position)
     payload = [task.fiscal_account_json(r) for r in rows]
     columns = ("region", "name", "fund", "year", "上年结转 opening", "收入 receipts", "支出 payments", "余额 closing")
 

@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any, Optional
 
 import typer
@@ -23,6 +24,7 @@ from ledger.errors import LedgerError
 from ledger.formats import StoreFormatError
 from ledger.output import console, csv_text
 from ledger.store import URL_VARIABLE, Ledger
+from ledger.tasks import reading
 from ledger.tasks.arguments import ArgumentError
 
 # Consoles that never cut a figure (ledger/output.py); their width is set again as each command starts.
@@ -74,14 +76,78 @@ def answering() -> Iterator[None]:
         raise fail(escape(str(error)), 1) from None
 
 
-def open_ledger(url: str | None) -> Ledger:
-    """The ledger on ``url`` (``LEDGER_DB``, else ./ledger.db); a store that cannot be opened is exit 2, one of another format exit 1."""
+def open_ledger(url: str | None, project: bool = True) -> Ledger:
+    """The ledger on ``url`` (``LEDGER_DB``, else ./ledger.db); a store that cannot be opened is exit 2, one of another format exit 1.
+
+    ``project`` False posts without folding into the projections (``store.Ledger``).
+    """
     try:
-        return Ledger(url)
+        return Ledger(url, project=project)
     except StoreFormatError as error:  # another format: the message names the command to run
         raise fail(escape(str(error)), 1) from None
     except Exception as error:  # a wrong URL or a server that does not answer
         raise fail(f"cannot open the store {url or 'sqlite:///ledger.db'}: {error}") from None
+
+
+@dataclass
+class ReadOptions:
+    """The global options of reading commands (``ledger --read-db URL --wait-for ID balance …``).
+
+    Attributes:
+      read_db: a store to read from instead of ``--db``, e.g. a PostgreSQL hot standby; None reads ``--db``.
+      wait_for: a document id, or a log position (digits), the read must include.
+      wait_seconds: how long to wait for it before refusing.
+    """
+
+    read_db: str | None = None
+    wait_for: str | None = None
+    wait_seconds: float = 30.0
+
+
+read_options = ReadOptions()
+
+
+@contextmanager
+def open_reader(db: str | None) -> Iterator[Ledger]:
+    """The ledger a reading command reads: ``--read-db`` (opened read-only) if given, else ``--db``.
+
+    With ``--wait-for`` it first waits until what it reads reflects the
+    document (its position is looked up on ``--db``, the primary) or the
+    position; a wait that times out is a refusal (exit 1).
+    """
+    options = read_options
+    if options.read_db:
+        try:
+            reader = Ledger(options.read_db, read_only=True)
+        except Exception as error:  # a wrong URL or a server that does not answer
+            raise fail(f"cannot open the read store {escape(options.read_db)}: {escape(str(error))}") from None
+    else:
+        reader = open_ledger(db)
+    with reader:
+        if options.wait_for:
+            wait_for(db, reader, options)
+        yield reader
+
+
+def wait_for(db: str | None, reader: Ledger, options: ReadOptions) -> None:
+    """Wait until ``reader`` reflects ``options.wait_for``; a refusal when it does not in time."""
+    wanted = options.wait_for or ""
+    with answering():
+        if wanted.isdigit():
+            position, what = int(wanted), f"position {wanted}"
+        elif options.read_db:
+            with open_ledger(db) as primary:
+                position, what = reading.document_position(primary, wanted), f"document {wanted}"
+        else:
+            position, what = reading.document_position(reader, wanted), f"document {wanted}"
+        reading.wait_for_position(reader, position, options.wait_seconds, what)
+
+
+def say_position(reader: Ledger, position: int) -> None:
+    """The footer of a read, on stderr: the log position its figures reflect, and how far the log has gone past it."""
+    head = reader.projector.log_head()
+    lag = f", {head - position} events behind the log's head {head}" if head > position else ""
+    err.print(f"read at log position {position}{lag}", highlight=False)
 
 
 def default_actor() -> str:

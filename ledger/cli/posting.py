@@ -26,6 +26,7 @@ def post(
     encoding: Annotated[Optional[str], typer.Option(help="The file's encoding (utf-8, gbk, gb18030, utf-16); by default detected, see docs/documents.md §2.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line and document (line, id, status, error, field, rule, message), then a summary object.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and compute every document, show each computation, write nothing.")] = False,
+    no_project: Annotated[bool, typer.Option("--no-project", help="Commit the events and leave the projections to `ledger project` (a follower); say the log position written up to.")] = False,
 ) -> None:
     """Post business documents. Good ones are posted, every bad line is listed; re-posting never double-posts."""
     chosen_format = file_format or ("jsonl" if file == "-" else guess_format(file))
@@ -41,7 +42,7 @@ def post(
         raise fail(f"cannot read {file}: {error.strerror}") from None
     summary = PostSummary(dry_run=dry_run)
     show_progress = not quiet and not as_json and err.is_terminal
-    with answering(), open_ledger(db) as ledger, stream, progress_bar(show_progress) as progress:
+    with answering(), open_ledger(db, project=not no_project) as ledger, stream, progress_bar(show_progress) as progress:
         task = progress.add_task("checking" if dry_run else "posting", total=os.path.getsize(file) if file != "-" else None)
 
         def records() -> Iterator[Record]:
@@ -54,10 +55,19 @@ def post(
                 sys.stdout.write(json.dumps(line_json(line, dry_run), ensure_ascii=False) + "\n")
             elif line.would_post and line.error is None:
                 draw_would_post(line.line, line.document_id, line.would_post)
+    shown = summary.to_json()
+    if no_project and not dry_run:
+        shown["position"] = ledger.written_position
     if as_json:
-        sys.stdout.write(json.dumps({"summary": summary.to_json()}, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps({"summary": shown}, ensure_ascii=False) + "\n")
     else:
         report_post(summary)
+        if no_project and not dry_run and ledger.written_position:
+            out.print(
+                f"events written up to log position {ledger.written_position}; the projections were not updated: "
+                "`ledger project` (or a running follower) brings them up to date",
+                highlight=False,
+            )
     if summary.rejected:
         raise typer.Exit(1)
 

@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from ledger.agency_time import local_time
 from ledger.cli.common import (
-    DbOption, FormatOption, JsonOption, answering, default_actor, err, fail, open_ledger, out, report_format, write_report,
+    DbOption, FormatOption, JsonOption, answering, default_actor, err, fail, open_ledger, open_reader, out, say_position, report_format, write_report,
 )
 from ledger.cli.render import draw_trace, trace_csv
 from ledger.money import format_yuan_grouped
@@ -21,6 +21,7 @@ from ledger.output import console as file_console, dict_rows, table as whole_tab
 from ledger.statements.compare import MAXIMUM_PUBLISHED_BYTES
 from ledger.statements.issuing import IssueResult
 from ledger.statements.render import FORMATS as OUTPUT_FORMATS, rich_view, to_csv, to_json, write_xlsx
+from ledger.tasks.reading import read_at_position
 from ledger.tasks import statements as task
 
 statement_app = typer.Typer(
@@ -77,8 +78,9 @@ def statement_show(
         raise fail("--format xlsx writes a file: give --out FILE.xlsx")
     with answering():
         request = task.StatementRequest(form, region, scheme, year, month, consolidated, with_adjustment, as_of, known_on)
-        with open_ledger(db) as ledger:
-            statement = task.show(ledger, request)
+        with open_reader(db) as ledger:
+            statement, position = read_at_position(ledger, lambda: task.show(ledger, request))
+            say_position(ledger, position)
     if output_format == "xlsx":
         write_xlsx(statement, str(output))
         err.print(f"wrote {output}")
@@ -119,8 +121,9 @@ def statement_trace(
     chosen = report_format(report_format_name, as_json=as_json)
     with answering():
         request = task.StatementRequest(form, region, scheme, year, month, consolidated, with_adjustment, as_of, known_on)
-        with open_ledger(db) as ledger:
-            result = task.trace_figure(ledger, request, line, column, limit)
+        with open_reader(db) as ledger:
+            result, position = read_at_position(ledger, lambda: task.trace_figure(ledger, request, line, column, limit))
+            say_position(ledger, position)
     traced = result.traced
 
     def draw(console: Console) -> None:

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from ledger.access import grants, users
-from ledger.cli.common import DbOption, answering, default_actor, fail, open_ledger, out
+from ledger.cli.common import DbOption, answering, default_actor, fail, open_ledger, out, read_options
 from ledger.errors import LedgerError
 from ledger.output import table as whole_table
 
@@ -111,6 +111,11 @@ def serve(
     ledgers: Annotated[Optional[int], typer.Option(min=1, max=16, help="Requests each process works on the books at once, each "
                                                    "with a ledger of its own (default 4 on PostgreSQL, 1 on SQLite).")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info (each request), debug.")] = "info",
+    follower: Annotated[
+        Optional[bool],
+        typer.Option("--follower/--no-follower", help="Post without projecting: a `ledger project --follow` process keeps the projections "
+                     "(default LEDGER_FOLLOWER, else no). Reads go to --read-db if given (docs/operations.md)."),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (docs/service.md) on the store: FastAPI on uvicorn, in one process or ``--workers`` processes."""
     from ledger.service import create_app, serving
@@ -124,7 +129,7 @@ def serve(
         raise fail(f"--log-level {escape(log_level)}: choose one of {', '.join(LOG_LEVELS)}")
     with answering():
         try:
-            app = create_app(url, ledgers)  # opens the store (creating its tables once, before any worker starts) or says why not
+            app = create_app(url, ledgers, follower, read_options.read_db)  # opens the store (creating its tables once, before any worker starts) or says why not
         except LedgerError:
             raise
         except Exception as error:  # a wrong URL or a server that does not answer

@@ -10,8 +10,9 @@ on SQLite and PostgreSQL: no subscription is needed.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import takewhile
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification, Recording
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Engine, inspect, select, update
+from sqlalchemy import Connection, Engine, inspect, literal_column, select, update
 
 from ledger import bulk
 from ledger.accounts import FISCAL_ACCOUNT
@@ -116,10 +117,14 @@ class Projector:
     def log_head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
 
-    def catch_up(self) -> int:
-        """Apply every notification after the tracked position; return how many events were applied."""
+    def catch_up(self, stop: Callable[[], bool] | None = None) -> int:
+        """Apply every notification after the tracked position; return how many events were applied.
+
+        ``stop`` is asked before each page: a follower asked to shut down
+        ends after the page it is writing, never inside one.
+        """
         applied = 0
-        while True:
+        while stop is None or not stop():
             position = self.position()
             notifications = self._notifications_after(position)
             if not notifications:
@@ -129,6 +134,7 @@ class Projector:
             except _PositionMoved:
                 continue
             applied += len(notifications)
+        return applied
 
     def apply_recordings(self, recordings: list[Recording]) -> int:
         """Fold events just saved straight from memory, when nothing else came between; else catch up.
@@ -184,19 +190,33 @@ class Projector:
         return True
 
     def _notifications_after(self, position: int) -> list[Notification]:
-        """One page of the notification log, read with a plain indexed query."""
+        """One page of the notification log, read with a plain indexed query.
+
+        On PostgreSQL a full page is extended to the end of the transaction
+        that wrote its last event (the rows' ``xmin``), so a page never ends
+        inside a saved batch and a reader of the projections never sees part
+        of a document (a batch is at most ``BATCH_SIZE_DOCUMENTS``). SQLite
+        keeps no such mark; there a batch of more than a page of events may
+        show in two steps.
+        """
         table = self.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-        query = (
-            select(table.c.id, table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state)
-            .where(table.c.id > position)
-            .order_by(table.c.id)
-            .limit(PAGE_SIZE_NOTIFICATIONS)
-        )
+        columns = [table.c.id, table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state]
+        postgres = self.engine.dialect.name == "postgresql"
+        if postgres:
+            columns.append(literal_column("xmin::text"))
+        page: list[Any] = []
         with self.engine.connect() as connection:
-            return [
-                Notification(id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=bytes(r[4]))
-                for r in connection.execute(query)
-            ]
+            while True:
+                query = select(*columns).where(table.c.id > position).order_by(table.c.id).limit(PAGE_SIZE_NOTIFICATIONS)
+                rows = list(connection.execute(query))
+                if page:
+                    # Keep only the rest of the last transaction: the rows after it wait for the next page.
+                    rows = list(takewhile(lambda r: r[5] == page[-1][5], rows))
+                page += rows
+                if not postgres or len(rows) < PAGE_SIZE_NOTIFICATIONS:
+                    break
+                position = rows[-1][0]
+        return [Notification(id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=bytes(r[4])) for r in page]
 
     def _decode(self, notification: Notification) -> _Folded | None:
         """A book event as (book, kind, attributes); other aggregates' events are skipped.

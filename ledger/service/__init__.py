@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["create_app"]
 
 
-def create_app(url: str | None = None, ledgers: int | None = None) -> Any:
+def create_app(url: str | None = None, ledgers: int | None = None, follower: bool | None = None, read_url: str | None = None) -> Any:
     """The FastAPI app on the store at ``url``, ``ledgers`` requests on the books at once (see ``ledger.service.app.create_app``).
 
     Imported on first use, so that the command line, which imports
@@ -23,4 +23,4 @@ def create_app(url: str | None = None, ledgers: int | None = None) -> Any:
     """
     from ledger.service.app import create_app as make_app
 
-    return make_app(url, ledgers)
+    return make_app(url, ledgers, follower, read_url)

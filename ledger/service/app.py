@@ -24,7 +24,8 @@ import io
 import json
 import os
 import queue
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, Optional
 
@@ -44,12 +45,14 @@ from ledger.documents import read_document
 from ledger.errors import LedgerError
 from ledger.reader import FORMATS, Record, read_records
 from ledger.service import models, pages
+from ledger.service.monitoring import Monitor
 from ledger.service.problems import (
     ActorMismatchError, BodyTooLargeError, DocumentNotFoundError, ProposalNotFoundError, from_error, problem, status_of,
 )
 from ledger.statements.render import to_csv, to_json, write_xlsx
 from ledger.store import Ledger
-from ledger.tasks import balances, explaining, statements, tracing, verifying, vouchers
+from ledger.tasks import balances, explaining, reading, statements, tracing, verifying, vouchers
+from ledger.tasks.reading import read_at_position
 from ledger.tasks.arguments import ArgumentError
 from ledger.tasks.posting import PostSummary, line_json, post_records
 
@@ -67,6 +70,39 @@ DEFAULT_LEDGERS = {"postgresql": 4, "sqlite": 1}
 LEDGERS_VARIABLE = "LEDGER_SERVICE_LEDGERS"
 MAXIMUM_LEDGERS = 16
 Region = Annotated[str, Query(pattern=r"^\d{6}$", description="Six-digit region code (GB/T 2260)")]
+WaitFor = Annotated[Optional[str], Query(max_length=128, description="A document id or a log position the read must include: wait for it")]
+# Every read of the books answers with the log position its figures reflect.
+POSITION_HEADER = "X-Ledger-Position"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How the service projects and where it reads (docs/operations.md).
+
+    Attributes:
+      follower: True when a ``ledger project --follow`` process keeps the projections (``LEDGER_FOLLOWER=yes``).
+      read_url: the store reads go to (``LEDGER_READ_DB``), e.g. a hot standby; None reads the primary.
+      wait_seconds: how long a read with ``wait_for`` waits (``LEDGER_READ_WAIT_SECONDS``, default 10).
+    """
+
+    follower: bool = False
+    read_url: str | None = None
+    wait_seconds: float = 10.0
+
+    @classmethod
+    def from_environment(cls, follower: bool | None = None, read_url: str | None = None) -> "ServiceSettings":
+        """The settings given, else from the environment; ``ArgumentError`` for a value that is not understood."""
+        if follower is None:
+            flag = os.environ.get("LEDGER_FOLLOWER", "no").strip().lower()
+            if flag not in ("yes", "no", "true", "false", "1", "0", ""):
+                raise ArgumentError(f"LEDGER_FOLLOWER must be yes or no, not {flag!r}")
+            follower = flag in ("yes", "true", "1")
+        wait = os.environ.get("LEDGER_READ_WAIT_SECONDS", "10")
+        try:
+            wait_seconds = float(wait)
+        except ValueError:
+            raise ArgumentError(f"LEDGER_READ_WAIT_SECONDS must be a number of seconds, not {wait!r}") from None
+        return cls(follower, read_url or os.environ.get("LEDGER_READ_DB") or None, wait_seconds)
 
 
 class _Limited:
@@ -101,30 +137,47 @@ def _too_large(limit: int) -> Any:
     return from_error(BodyTooLargeError(f"the request body is over {limit:,} bytes; split it"))
 
 
-def create_app(url: str | None = None, ledgers: int | None = None) -> FastAPI:
+def create_app(url: str | None = None, ledgers: int | None = None, follower: bool | None = None, read_url: str | None = None) -> FastAPI:
     """The API on the store at ``url`` (``sqlite:///…`` or ``postgresql+psycopg2://…``; default ./ledger.db).
 
     ``ledgers``: how many requests work on the books at once in this process
     (each with a ``Ledger`` of its own); default ``LEDGER_SERVICE_LEDGERS``,
-    else ``DEFAULT_LEDGERS`` for the store's dialect. Opens the store (creating
-    its tables) now; the app closes it on shutdown. ``ArgumentError`` for a
-    count outside 1..``MAXIMUM_LEDGERS``.
+    else ``DEFAULT_LEDGERS`` for the store's dialect. ``follower`` True posts
+    without projecting: a ``ledger project --follow`` process keeps the
+    projections, and reads show its position (default: ``LEDGER_FOLLOWER``,
+    else False, the projections kept in process). ``read_url`` (default
+    ``LEDGER_READ_DB``) sends the reads of balances, trial balances,
+    statements, traces, books and the fiscal account to another store, e.g. a
+    PostgreSQL hot standby (docs/operations.md), through as many read-only
+    ledgers as there are ledgers. Every such read answers with the
+    ``X-Ledger-Position`` header: the log position its figures reflect.
+    Opens the stores (creating the primary's tables) now; the app closes them
+    on shutdown. ``ArgumentError`` for a count outside 1..``MAXIMUM_LEDGERS``
+    or a setting that is not understood.
     """
+    settings = ServiceSettings.from_environment(follower, read_url)
     chosen = ledgers or _ledgers_from_environment()
     if chosen is not None and not 1 <= chosen <= MAXIMUM_LEDGERS:
         raise ArgumentError(f"{chosen} ledgers per process: choose 1 to {MAXIMUM_LEDGERS} ({LEDGERS_VARIABLE}, ledger serve --ledgers)")
-    ledger = Ledger(url)
+    ledger = Ledger(url, project=not settings.follower)
     count = chosen or DEFAULT_LEDGERS.get(ledger.engine.dialect.name, 1)
+    opened_ledgers = [ledger] + [Ledger(url, project=not settings.follower) for _ in range(count - 1)]
     pool: queue.Queue[Ledger] = queue.Queue()
-    opened_ledgers = [ledger] + [Ledger(url) for _ in range(count - 1)]
     for each in opened_ledgers:
         pool.put(each)
+    opened_readers = [Ledger(settings.read_url, read_only=True) for _ in range(count)] if settings.read_url else []
+    reader_pool: queue.Queue[Ledger] = queue.Queue()
+    for each in opened_readers:
+        reader_pool.put(each)
     rules = proposals.ApprovalRules.from_environment()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        for each in opened_ledgers:
+        close()
+
+    def close() -> None:
+        for each in [*opened_ledgers, *opened_readers]:
             each.close()
 
     app = FastAPI(
@@ -138,6 +191,8 @@ def create_app(url: str | None = None, ledgers: int | None = None) -> FastAPI:
     )
     app.state.ledger = ledger  # for what needs only the store's engine (users, tokens, grants, proposals)
     app.state.ledgers = count
+    app.state.settings = settings  # what ``ledger serve --workers`` hands to each worker (ledger.service.serving)
+    app.state.close = close
     app.add_middleware(_Limited)
 
     @contextmanager
@@ -148,6 +203,41 @@ def create_app(url: str | None = None, ledgers: int | None = None) -> FastAPI:
             yield opened
         finally:
             pool.put(opened)
+
+    @contextmanager
+    def readers() -> Iterator[Ledger]:
+        """A ledger for this request's reads: a read-only one on the read store if there is one, else one of the pool."""
+        if not opened_readers:
+            with books() as opened:
+                yield opened
+            return
+        opened = reader_pool.get()
+        try:
+            yield opened
+        finally:
+            reader_pool.put(opened)
+
+    def read(response: Response, wait_for: Optional[str], work: Callable[[Ledger], Any]) -> Any:
+        """Run a read on the store reads go to, after waiting for ``wait_for``; tell its position in the header."""
+        wanted = wanted_position(wait_for) if wait_for else None
+        with readers() as opened:
+            if wanted is not None:
+                reading.wait_for_position(opened, wanted[0], settings.wait_seconds, wanted[1])
+            result, position = read_at_position(opened, lambda: work(opened))
+        if isinstance(result, Response):
+            result.headers[POSITION_HEADER] = str(position)
+        response.headers[POSITION_HEADER] = str(position)
+        return result
+
+    def wanted_position(wanted: str) -> tuple[int, str]:
+        """The log position a read must reach: given, or a document's (looked up on the primary); and how to name it."""
+        if wanted.isdigit():
+            return int(wanted), f"position {wanted}"
+        with books() as opened:
+            return reading.document_position(opened, wanted), f"document {wanted}"
+
+    monitor = Monitor(ledger, opened_readers[0] if opened_readers else ledger, "follower" if settings.follower else "inline")
+    app.include_router(monitor.router())
 
     # ------------------------------------------------------------ errors
 
@@ -215,63 +305,61 @@ def create_app(url: str | None = None, ledgers: int | None = None) -> FastAPI:
     # ------------------------------------------------------------ reading the books
 
     @app.get("/api/books", response_model=models.BookPage, tags=["books"])
-    def list_books(user: User, region: Optional[str] = None, year: Optional[int] = None,
-                   limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> dict:
+    def list_books(user: User, response: Response, region: Optional[str] = None, year: Optional[int] = None,
+                   limit: Limit = DEFAULT_PAGE, offset: Offset = 0, wait_for: WaitFor = None) -> dict:
         """The books the user may read the balances of (a district, or a municipality with its districts)."""
         if region:
             user.require(Action.READ_BALANCES, region)
-        with books() as opened:
-            rows = [r for r in balances.books(opened, region, year) if user.permits(Action.READ_BALANCES, r.region)]
+        rows = [r for r in read(response, wait_for, lambda opened: balances.books(opened, region, year))
+                if user.permits(Action.READ_BALANCES, r.region)]
         return {"items": [dict(r.__dict__) for r in rows[offset:offset + limit]], "limit": limit, "offset": offset, "total": len(rows)}
 
     @app.get("/api/books/{region}/{scheme}/{year}/balances", response_model=models.BookBalances, tags=["books"])
-    def book_balances(user: User, region: str, scheme: str, year: int, account: Optional[str] = None,
-                      as_of: Optional[str] = None, known_on: Optional[str] = None) -> dict:
+    def book_balances(user: User, response: Response, region: str, scheme: str, year: int, account: Optional[str] = None,
+                      as_of: Optional[str] = None, known_on: Optional[str] = None, wait_for: WaitFor = None) -> dict:
         """One book's balances, now or ``as_of`` a date and as ``known_on`` a time."""
         user.require(Action.READ_BALANCES, region)
         query = balances.BalanceQuery(region, scheme, year, account, as_of, known_on)
-        with books() as opened:
-            return balances.balance_json(balances.balance(opened, query))
+        return read(response, wait_for, lambda opened: balances.balance_json(balances.balance(opened, query)))
 
     @app.get("/api/trial-balance/{region}/{year}", response_model=list[models.TrialBalance], tags=["books"])
-    def trial_balance(user: User, region: str, year: int, scheme: Optional[str] = None,
-                      as_of: Optional[str] = None, known_on: Optional[str] = None) -> list:
+    def trial_balance(user: User, response: Response, region: str, year: int, scheme: Optional[str] = None,
+                      as_of: Optional[str] = None, known_on: Optional[str] = None, wait_for: WaitFor = None) -> list:
         """The trial balance (试算平衡表) of a district's books, or one summed over a municipality's."""
         user.require(Action.READ_BALANCES, region)
         query = balances.TrialBalanceQuery(region, year, scheme, as_of, known_on)
-        with books() as opened:
-            return [balances.trial_balance_json(tb) for tb in balances.trial_balances(opened, query)]
+        return read(response, wait_for, lambda opened: [balances.trial_balance_json(tb) for tb in balances.trial_balances(opened, query)])
 
     @app.get("/api/fiscal-accounts", response_model=models.FiscalAccountPage, tags=["books"])
-    def fiscal_accounts(user: User, region: Optional[str] = None, year: Optional[int] = None,
-                        limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> dict:
+    def fiscal_accounts(user: User, response: Response, region: Optional[str] = None, year: Optional[int] = None,
+                        limit: Limit = DEFAULT_PAGE, offset: Offset = 0, wait_for: WaitFor = None) -> dict:
         """The 财政专户 per region and fund, of the regions the user may read."""
         if region:
             user.require(Action.READ_BALANCES, region)
-        with books() as opened:
-            rows = [r for r in balances.fiscal_accounts(opened, region, year) if user.permits(Action.READ_BALANCES, r.region)]
+        rows = [r for r in read(response, wait_for, lambda opened: balances.fiscal_accounts(opened, region, year))
+                if user.permits(Action.READ_BALANCES, r.region)]
         return {"items": [balances.fiscal_account_json(r) for r in rows[offset:offset + limit]],
                 "limit": limit, "offset": offset, "total": len(rows)}
 
     @app.get("/api/statements/{form}/{region}/{scheme}/{year}", response_model=models.Statement, tags=["statements"],
              responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-    def statement(user: User, form: str, region: str, scheme: str, year: int, month: Optional[int] = Query(None, ge=1, le=12),
+    def statement(user: User, response: Response, form: str, region: str, scheme: str, year: int, month: Optional[int] = Query(None, ge=1, le=12),
                   consolidated: bool = False, with_adjustment: bool = False, as_of: Optional[str] = None,
-                  known_on: Optional[str] = None, format: str = Query("json", pattern="^(json|csv|xlsx)$")) -> Any:
+                  known_on: Optional[str] = None, format: str = Query("json", pattern="^(json|csv|xlsx)$"), wait_for: WaitFor = None) -> Any:
         """A statement (01 资产负债表, 02 收支表), its invariants checked; ``?format=csv|xlsx`` to download it."""
         user.require(Action.READ_STATEMENTS, region)
         request = statements.StatementRequest(form, region, scheme, year, month, consolidated, with_adjustment, as_of, known_on)
-        with books() as opened:
-            shown = statements.show(opened, request)
+        shown = read(response, wait_for, lambda opened: statements.show(opened, request))
+        headers = {POSITION_HEADER: response.headers[POSITION_HEADER]}
         name = f"{form}-{region}-{scheme}-{year}{f'-{month:02d}' if month else ''}"
         if format == "csv":
             return Response(("\ufeff" + to_csv(shown)).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"', **headers})
         if format == "xlsx":
             buffer = io.BytesIO()
             write_xlsx(shown, buffer)
             return Response(buffer.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"', **headers})
         return to_json(shown)
 
     @app.get("/api/books/{region}/{scheme}/{year}/vouchers", response_model=models.VoucherRegister, tags=["books"])
@@ -283,14 +371,13 @@ def create_app(url: str | None = None, ledgers: int | None = None) -> FastAPI:
             return vouchers.register_json(vouchers.register(opened, vouchers.VoucherQuery(region, scheme, year, month, limit)))
 
     @app.get("/api/books/{region}/{scheme}/{year}/trace/{account}", response_model=models.AccountTrace, tags=["audit"])
-    def trace(user: User, region: str, scheme: str, year: int, account: str, tier: Optional[int] = None,
+    def trace(user: User, response: Response, region: str, scheme: str, year: int, account: str, tier: Optional[int] = None,
               since: Optional[str] = None, through: Optional[str] = None, known_on: Optional[str] = None,
-              limit: Limit = DEFAULT_PAGE) -> dict:
+              limit: Limit = DEFAULT_PAGE, wait_for: WaitFor = None) -> dict:
         """The posting lines, documents and events behind an account's figure (auditor)."""
         user.require(Action.READ_AUDIT, region)
         query = tracing.TraceQuery(region, scheme, year, account, tier, since, through, known_on, limit)
-        with books() as opened:
-            return tracing.trace_json(tracing.trace(opened, query))
+        return read(response, wait_for, lambda opened: tracing.trace_json(tracing.trace(opened, query)))
 
     @app.get("/api/documents/{document_id}", response_model=models.Explanation, tags=["documents"])
     def explain(user: User, document_id: str) -> dict:
@@ -320,6 +407,7 @@ def create_app(url: str | None = None, ledgers: int | None = None) -> FastAPI:
         user.require(Action.VERIFY, region)
         with books() as opened:
             report = verifying.verify_json(verifying.verify(opened))
+        monitor.verified(region, bool(report["agrees"]))
         findings = [f for f in report["findings"] if covers_book(region, f.get("book", ""))]  # type: ignore[union-attr]
         return {**report, "scope": region, "findings": findings, "agrees": report["agrees"] or not findings}
 
@@ -352,10 +440,16 @@ def create_app(url: str | None = None, ledgers: int | None = None) -> FastAPI:
             document = checked(raw, user.username)
             authorized(opened, user, document)
             summary = PostSummary()
+            events_before = opened.events_written
             (outcome,) = list(post_records(opened, [Record(1, 0, document=document)], summary))
+            monitor.counted([outcome.status], opened.events_written - events_before)
+            written = opened.written_position
         if outcome.status == REJECTED and outcome.error is not None:
             return from_error(outcome.error)
-        return _json(line_json(outcome), 201 if outcome.status == "posted" else 200)
+        answer = _json(line_json(outcome), 201 if outcome.status == "posted" else 200)
+        if outcome.status == "posted":
+            answer.headers[POSITION_HEADER] = str(written)  # what a read with ?wait_for= must reach
+        return answer
 
     @app.post(UPLOAD_PATH, response_model=models.UploadResult, tags=["documents"],
               openapi_extra={"requestBody": {"content": {"application/x-ndjson": {}, "text/csv": {}}, "required": True}})
@@ -383,8 +477,14 @@ def create_app(url: str | None = None, ledgers: int | None = None) -> FastAPI:
                     yield record
 
             records = read_records(io.BytesIO(body), file_format, default_actor=user.username)
+            events_before = opened.events_written
             lines = sorted((line_json(line) for line in post_records(opened, allowed(records), summary)), key=lambda line: line["line"])
-        return _json({"summary": summary.to_json(), "lines": lines}, 200)
+            monitor.counted([str(line["status"]) for line in lines], opened.events_written - events_before)
+            written = opened.written_position if opened.events_written > events_before else 0
+        answer = _json({"summary": summary.to_json(), "lines": lines}, 200)
+        if written:
+            answer.headers[POSITION_HEADER] = str(written)
+        return answer
 
     # ------------------------------------------------------------ 制单 → 审核 → 记账
 

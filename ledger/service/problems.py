@@ -15,6 +15,7 @@ faces say the same words. The status follows what was refused:
 | a body over the size limit | 413 |
 | a document or an argument the ledger refuses (any other ``LedgerError``) | 422 |
 | the database failing under a request (``DBAPIError``) | 503 with ``Retry-After`` |
+| a read whose ``wait_for`` the projections read did not reach in time (``PositionNotReachedError``) | 503 with ``Retry-After`` |
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ledger.access.errors import (
 )
 from ledger.errors import BookNotFoundError, DuplicateConflictError, LedgerError
 from ledger.tasks.arguments import NotFoundError
+from ledger.tasks.reading import PositionNotReachedError
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:ledger:problem:"
@@ -77,6 +79,8 @@ def status_of(error: LedgerError) -> int:
         return 422
     if isinstance(error, (DuplicateConflictError, ProposalError)):
         return 409
+    if isinstance(error, PositionNotReachedError):
+        return 503
     return 422
 
 
@@ -101,6 +105,8 @@ def from_error(error: LedgerError, extra: dict[str, Any] | None = None) -> JSONR
     """The problem for a ledger refusal: its status, its class as the type, the CLI's message as the detail."""
     status = status_of(error)
     headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, LoginThrottledError) else None
+    if isinstance(error, PositionNotReachedError):
+        headers = {"Retry-After": "1"}
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="ledger"'}
     return problem(status, str(error), type_name=kebab(type(error).__name__), document=error.document_id,

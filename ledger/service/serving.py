@@ -33,9 +33,12 @@ def run(app: object, url: str, host: str, port: int, workers: int, forwarded_all
     if workers == 1:
         uvicorn.run(app, **options)  # type: ignore[arg-type]
         return
-    for variable, value in ((URL_VARIABLE, url), (LEDGERS_VARIABLE, str(app.state.ledgers))):  # type: ignore[attr-defined]
-        os.environ[variable] = value
-    app.state.ledger.close()  # type: ignore[attr-defined]
+    settings = app.state.settings  # type: ignore[attr-defined]
+    handed = {URL_VARIABLE: url, LEDGERS_VARIABLE: str(app.state.ledgers), "LEDGER_FOLLOWER": "yes" if settings.follower else "no"}  # type: ignore[attr-defined]
+    if settings.read_url:
+        handed["LEDGER_READ_DB"] = settings.read_url
+    os.environ.update(handed)
+    app.state.close()  # type: ignore[attr-defined]
     config = uvicorn.Config(APP_FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
     Multiprocess(config, sockets=[tcp_listener(config.bind_socket())]).run()
 

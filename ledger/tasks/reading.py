@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 from uuid import UUID
+
+from sqlalchemy import and_, func, or_, select
 
 from ledger.agency_time import local_time
 from ledger.aggregates.book import BookKey, book_id
+from ledger.errors import LedgerError
 from ledger.projections import queries
 from ledger.projections.projector import recorded_text
 from ledger.store import Ledger
@@ -15,11 +21,43 @@ from ledger.tasks.arguments import NotFoundError, known_on_bound, known_on_shown
 # A municipality has a few dozen books; the check of a known-on bound reads one event of each.
 MAXIMUM_BOOKS_CHECKED = 10_000
 
+T = TypeVar("T")
+
 
 def current(ledger: Ledger) -> Ledger:
-    """Bring the projections up to date (incremental: only events not yet applied) and give the ledger back."""
-    ledger.projector.catch_up()
+    """Bring the projections up to date (incremental: only events not yet applied) and give the ledger back.
+
+    A ledger whose projections another process keeps (a follower's store,
+    or a read replica) is read as it stands: its reads say the position
+    they reflect (``read_at_position``).
+    """
+    if ledger.catches_up_on_read:
+        ledger.projector.catch_up()
     return ledger
+
+
+# A read retried while the projections moved under it; after this many it reports the position it ended at.
+READ_ATTEMPTS = 5
+
+
+def read_at_position(ledger: Ledger, read: Callable[[], T]) -> tuple[T, int]:
+    """Run ``read`` (which may take several queries) and give its result with the log position it reflects.
+
+    Every write to the projections moves the tracked position in the same
+    transaction, so when the position is the same before and after the
+    read, every query of the read saw the projections at exactly that
+    position. If a projector committed meanwhile the read is run again (at
+    most ``READ_ATTEMPTS`` times; then the later position is given, which
+    the read reflects at least in part).
+    """
+    position = ledger.projector.position()
+    for _ in range(READ_ATTEMPTS):
+        result = read()
+        after = ledger.projector.position()
+        if after == position:
+            return result, position
+        position = after
+    return result, position
 
 
 def one_book(ledger: Ledger, region: str, scheme: str, year: int) -> queries.BookRow:
@@ -65,3 +103,50 @@ def dated_rows(
     if account:
         rows = [r for r in rows if r.account == account or r.account.startswith(account + ".")]
     return rows
+
+
+def document_position(ledger: Ledger, document_id: str) -> int:
+    """The log position (notification id) of the last event ``document_id`` wrote, read on ``ledger``'s store.
+
+    A read that must include the document waits until the projections it
+    reads reach this position. Raises ``NotFoundError`` when the document has
+    not been posted there.
+    """
+    record = ledger.app.registered([document_id]).get(document_id)
+    if record is None or not record.entries:
+        raise NotFoundError(f"document {document_id} has not been posted on the primary, so no read can wait for it")
+    table = ledger.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    wanted = [and_(table.c.originator_id == UUID(book_hex), table.c.originator_version == int(version)) for book_hex, version in record.entries]
+    with ledger.engine.connect() as connection:
+        position = connection.execute(select(func.max(table.c.id)).where(or_(*wanted))).scalar()
+    return int(position or 0)
+
+
+# How often a wait for a position looks at the projections again.
+WAIT_STEP_SECONDS = 0.1
+
+
+def wait_for_position(ledger: Ledger, position: int, timeout_seconds: float, what: str) -> int:
+    """Wait until ``ledger``'s projections reflect the log up to ``position``; the position they reached.
+
+    ``what`` names what is waited for in the message (a document, or a
+    position). Raises ``PositionNotReachedError`` after ``timeout_seconds``.
+    """
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        reached = current(ledger).projector.position()
+        if reached >= position:
+            return reached
+        if time.monotonic() >= deadline:
+            raise PositionNotReachedError(
+                f"the store read reflects the log up to position {reached}, not yet {position} ({what}), "
+                f"after waiting {timeout_seconds:g} s: its follower or its replication lags; read again later, "
+                "or read the primary"
+            )
+        time.sleep(WAIT_STEP_SECONDS)
+
+
+class PositionNotReachedError(LedgerError):
+    """A read asked to include a document or a log position that the store read has not reached in time."""
+
+    rule = "read position"
