@@ -188,8 +188,17 @@ class LedgerApp(Application[UUID]):
         return recordings, projected
 
     def _save_and_project(self, batch: "_Batch") -> None:
-        """Save a prepared batch; bring the projections up to date after the commit if its transaction did not."""
-        recordings, projected = self._save_batch(batch.aggregates(), batch.registry_rows, batch.reversals, batch.seal_rows)
+        """Save a prepared batch; bring the projections up to date after the commit if its transaction did not.
+
+        A save that fails for any reason drops the run's working books: the
+        batch's events were applied to them and are not in the store, and a
+        later document linked to them would break its book's chain.
+        """
+        try:
+            recordings, projected = self._save_batch(batch.aggregates(), batch.registry_rows, batch.reversals, batch.seal_rows)
+        except BaseException:
+            self._working_books = {}
+            raise
         if self.after_save is not None:
             self.after_save(recordings, projected)
 

@@ -104,3 +104,40 @@ def test_a_database_that_fails_under_a_command_is_a_message_and_exit_3(monkeypat
         printed = " ".join(capsys.readouterr().err.split())
         assert says in printed
         assert "run the command again" in printed and "Traceback" not in printed
+
+
+def test_a_document_that_lost_every_race_leaves_no_unsaved_event_behind(ledger, monkeypatch):
+    """A document whose saves all lose to other writers is refused; the next document is prepared from the store.
+
+    The working books of a posting run are the books as last saved. A save that failed must not leave its
+    events in them: the next document would then be linked to an event that is not in the store, and
+    verify would find the chain broken (seen once in ``test_two_writers_…`` when a document used up its retries).
+    """
+    from eventsourcing.persistence import IntegrityError
+
+    from ledger.documents import read_document
+
+    def contribution(document_id, amount):
+        return read_document({"id": document_id, "type": "contribution", "date": "2013-01-05", "region": "500101",
+                              "scheme": "resident", "tier": 1, "amount": amount}, "accountant")
+
+    assert ledger.post_one(contribution("C-1", "100.00")).status == "posted"
+    app = ledger.app
+    saving = app._save_batch
+
+    def always_lost(aggregates, *rest):
+        if any(event.document_id == "C-2" for aggregate in aggregates for event in aggregate.pending_events):
+            for aggregate in aggregates:
+                aggregate.collect_events()  # as the real save does before the insert that fails
+            raise IntegrityError("another writer saved this book's next version first")
+        return saving(aggregates, *rest)
+
+    monkeypatch.setattr(app, "_save_batch", always_lost)
+    # One posting run: C-2 loses every race, then C-3 goes to the same book.
+    lost, posted = ledger.post([contribution("C-2", "20.00"), contribution("C-3", "3.00")])
+    assert lost.status == "rejected" and "kept changing" in str(lost.error)
+    assert posted.status == "posted"
+    report = verify(ledger)
+    assert report.agrees, report.findings[:3]
+    # The book holds C-1 and C-3: 100.00 + 3.00 in 4001.01 tier 1, and C-2 nowhere.
+    assert len(app.registered(["C-1", "C-2", "C-3"])) == 2
