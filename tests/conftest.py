@@ -25,9 +25,9 @@ POSTGRES_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
 
 
-def _empty_postgres() -> None:
-    """Drop every table in the test database: the ledger's, its projections' and its records'."""
-    engine = sqlalchemy.create_engine(POSTGRES_URL)
+def _empty_postgres(url: str = POSTGRES_URL) -> None:
+    """Drop every table in the test database (or the one at ``url``): the ledger's, its projections' and its records'."""
+    engine = sqlalchemy.create_engine(url)
     try:
         with engine.begin() as connection:
             for table in sqlalchemy.inspect(connection).get_table_names():

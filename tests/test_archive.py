@@ -89,13 +89,7 @@ def second_postgres_url(suffix: str) -> str:
     finally:
         admin.dispose()
     target = url.set(database=name).render_as_string(hide_password=False)
-    engine = sqlalchemy.create_engine(target)
-    try:
-        with engine.begin() as connection:
-            for table in sqlalchemy.inspect(connection).get_table_names():
-                connection.execute(sqlalchemy.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
-    finally:
-        engine.dispose()
+    _empty_postgres(target)
     return target
 
 

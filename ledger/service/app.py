@@ -312,7 +312,7 @@ def create_app(url: str | None = None, ledgers: int | None = None, follower: boo
             user.require(Action.READ_BALANCES, region)
         rows = [r for r in read(response, wait_for, lambda opened: balances.books(opened, region, year))
                 if user.permits(Action.READ_BALANCES, r.region)]
-        return {"items": [dict(r.__dict__) for r in rows[offset:offset + limit]], "limit": limit, "offset": offset, "total": len(rows)}
+        return _page(rows, limit, offset, lambda r: dict(r.__dict__))
 
     @app.get("/api/books/{region}/{scheme}/{year}/balances", response_model=models.BookBalances, tags=["books"])
     def book_balances(user: User, response: Response, region: str, scheme: str, year: int, account: Optional[str] = None,
@@ -338,8 +338,7 @@ def create_app(url: str | None = None, ledgers: int | None = None, follower: boo
             user.require(Action.READ_BALANCES, region)
         rows = [r for r in read(response, wait_for, lambda opened: balances.fiscal_accounts(opened, region, year))
                 if user.permits(Action.READ_BALANCES, r.region)]
-        return {"items": [balances.fiscal_account_json(r) for r in rows[offset:offset + limit]],
-                "limit": limit, "offset": offset, "total": len(rows)}
+        return _page(rows, limit, offset, balances.fiscal_account_json)
 
     @app.get("/api/statements/{form}/{region}/{scheme}/{year}", response_model=models.Statement, tags=["statements"],
              responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
@@ -545,6 +544,11 @@ def _ledgers_from_environment() -> int | None:
     if not value.isdigit():
         raise ArgumentError(f"{LEDGERS_VARIABLE}={value[:20]!r}: give a whole number of ledgers, 1 to {MAXIMUM_LEDGERS}")
     return int(value)
+
+
+def _page(rows: list[Any], limit: int, offset: int, shown: Callable[[Any], dict]) -> dict:
+    """One page of ``rows`` (``limit`` of them from ``offset``), each as ``shown`` gives it, with the total."""
+    return {"items": [shown(r) for r in rows[offset:offset + limit]], "limit": limit, "offset": offset, "total": len(rows)}
 
 
 def _proposal(p: proposals.Proposal) -> dict:
