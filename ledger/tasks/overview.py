@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ledger.accounts import SUBSIDY_LEVELS
+from ledger.accounts import CHART, SUBSIDY_LEVELS
 from ledger.projections import queries
 from ledger.regions import municipality_of, region_name
 from ledger.statements.forms import FUND_NAMES, INCOME_STATEMENT
@@ -23,8 +23,9 @@ from ledger.tasks.balances import fiscal_accounts
 from ledger.tasks.reading import current
 from ledger.tasks.statements import StatementRequest, show
 
-# The levels of government a subsidy comes from, in the order the 收支表 prints them (行次 7–10).
-SUBSIDY_LEVEL_NAMES = {"central": "中央", "provincial": "省级（直辖市）", "prefecture": "地市", "county": "区县"}
+# The levels of government a subsidy comes from, in the order the 收支表 prints them (行次 7–10), named as the
+# chart names their 财政补贴收入 accounts (4101.01 财政补贴收入—中央 → 中央).
+SUBSIDY_LEVEL_NAMES = {level: CHART[account].name.split("—", 1)[1] for level, account in SUBSIDY_LEVELS.items()}
 MONTHS = range(1, 13)
 
 
