@@ -51,23 +51,21 @@ class Ledger:
             _wait_for_sqlite_locks(self.engine)
         self.projector = Projector(self.app, self.engine)
         self.read_only = read_only
+        self.project = project
         # Reads bring the projections up to date first only where this process is the one projecting.
         self.catches_up_on_read = project and not read_only
-        if not read_only:
-            self.projector.create_tables()
         # The log position of the last event this ledger saved: what a read must reach to include its documents.
         self.written_position = 0
         self.events_written = 0
-        self.project = project
         if not read_only:
+            self.projector.create_tables()
             # A batch's projections are written in its own transaction when they are current (and this process
             # projects), else caught up after it.
             self.app.project_in_transaction = self.projector.apply_in_transaction if project else None
             self.app.after_save = self._saved
 
     def _saved(self, recordings: list[Recording], projected: bool) -> None:
-        """After every saved batch: note how far it wrote, and fold it into the projections unless its own
-        transaction did or a follower does."""
+        """After every saved batch: note how far it wrote; project it unless its transaction did or a follower does."""
         if recordings:
             self.written_position = max(self.written_position, recordings[-1].notification.id)
             self.events_written += len(recordings)
