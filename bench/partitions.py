@@ -1,8 +1,9 @@
 """Scratch measurement (issue 12): the events and line tables partitioned by fiscal year, or not, at 10 million events.
 
-``python -m bench.partitions --events 10000000 --size 20`` on the PostgreSQL
-database at ``LEDGER_BENCH_POSTGRES`` (whose ``ledger_*``, ``proj_*`` and
-``bench_*`` tables it drops), for each layout in turn:
+``python -m bench.partitions --events 10000000 --size 20`` fills two
+PostgreSQL databases beside the one ``LEDGER_BENCH_POSTGRES`` names
+(``<name>_plain`` and ``<name>_by_year``; their ``ledger_*``, ``proj_*`` and
+``bench_*`` tables are dropped), one per layout:
 
 - **plain**: the tables as the ledger creates them;
 - **by fiscal year**: before the ledger opens the store, ``ledger_events``
@@ -17,23 +18,26 @@ database at ``LEDGER_BENCH_POSTGRES`` (whose ``ledger_*``, ``proj_*`` and
   default partition (``fiscal_year`` 0), as a current year's would land in
   its own small partition; the synthetic events carry their book's year.
 
-Then, the same for both layouts:
+Each is filled to ``--events`` synthetic events of a province's 1,600 books
+and their ``proj_lines`` rows (``reads.Filler``; the books and line
+templates come from posting the size-``--size`` province file to a scratch
+SQLite store), then ``CHECKPOINT`` and ``VACUUM ANALYZE``; the projector's
+position is set past them, as if it had folded them. Then, so that a change
+in the machine's load falls on both layouts alike, they take turns:
 
-1. the size-``--size`` province file is posted to a scratch SQLite store
-   only to have real books to copy (the bench's ``reads`` helpers);
-2. the PostgreSQL store is filled to ``--events`` synthetic events of a
-   province's 1,600 books and their ``proj_lines`` rows (``reads.Filler``),
-   then ``CHECKPOINT`` and ``VACUUM ANALYZE``; the projector's position is
-   set past them, as if it had folded them;
-3. **posting**: the province file is posted through ``Ledger.post`` into
-   that store (projections current), in postings/s;
-4. **as-of reads**: ``queries.balances_as_of`` of random province books and
-   dates (``reads.time_as_of_reads``: a first pass, then read again);
-5. **rebuild**: the projection tables are emptied (``TRUNCATE``, keeping
+1. **posting**: the province file in ``--rounds`` consecutive pieces, each
+   posted through ``Ledger.post`` (projections current) to one layout and
+   then the other, the first alternating, in postings/s;
+2. **as-of reads**: ``queries.balances_as_of`` of random province books and
+   dates (and the same SQL through the bare driver), the samples in the
+   same rounds, each a first read in its layout; then ``EXPLAIN (ANALYZE,
+   BUFFERS)`` of ``--explain`` of them in each, for the pages touched, which
+   the load does not move;
+3. **rebuild**: the projection tables are emptied (``TRUNCATE``, keeping
    their layout) and the projector catches up from the start of the log:
    every event is read, the ledger's own are folded again.
 
-Not part of ``make bench``: it fills the database twice (about 20 minutes).
+Not part of ``make bench``: it fills two databases (at 10 million events about 25 GB and 30–60 minutes).
 The figures are in docs/scaling.md.
 """
 
@@ -47,14 +51,18 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from bench import reads
 from bench.baselines import copy_text, read_event_rows
 from bench.run import generate_file, post_in_process
 from bench.stores import PostgresBackend, SqliteBackend, postgres_url
+from ledger import formats
 from ledger.store import Ledger
 
 YEARS = range(2013, 2025)
@@ -173,74 +181,129 @@ def explain_as_of(connection: Any, samples: list[Any], count: int) -> dict[str, 
             "server_ms_p99": sorted(milliseconds)[int(0.99 * (len(milliseconds) - 1))], "scans": sorted(scans)}
 
 
-def measure_layout(layout: str, backend: PostgresBackend, file: Path, books: list[reads.ProvinceBook],
-                   templates: dict[str, list[reads.LineGroup]], state: bytes, arguments: argparse.Namespace) -> dict[str, Any]:
-    figures: dict[str, Any] = {"layout": layout}
+@dataclass
+class Layout:
+    """One layout's store, filled and open: its own PostgreSQL database, so both layouts can be measured turn about."""
+
+    name: str
+    backend: PostgresBackend
+    url: str
+    connection: Any
+    ledger: Ledger
+    figures: dict[str, Any]
+
+
+def fill_layout(name: str, url: str, books: list[reads.ProvinceBook], templates: dict[str, list[reads.LineGroup]],
+                state: bytes, arguments: argparse.Namespace) -> Layout:
+    """A fresh store in the layout, filled to ``--events`` synthetic events and their lines, the projector set past them."""
+    backend = PostgresBackend(url)
+    backend.ensure_database()
     url = backend.fresh_store("partitions")
     connection = backend.connect(url)
-    try:
-        if layout != "plain":
-            create_partitioned_tables(connection)
-        with Ledger(url) as ledger:
-            filler_class = YearFiller if layout != "plain" else reads.Filler
-            filler = filler_class("postgres", connection, "ledger_events", books, state, 0, templates, seed=arguments.seed)
-            progress(f"{layout}: filling to {arguments.events:,} events")
-            seconds = filler.fill_to(arguments.events, time.perf_counter() + arguments.fill_budget)
-            settle = filler.settle()
-            figures["fill"] = {"events": filler.rows, "lines": filler.lines, "seconds": seconds, "settle_seconds": settle,
-                               "events_per_second": filler.rows / seconds}
-            with connection.cursor() as cursor:
-                cursor.execute("UPDATE proj_tracking SET notification_id = (SELECT max(id) FROM ledger_events)")
-            connection.commit()
-            figures["bytes"] = {table: table_bytes(connection, table) for table in ("ledger_events", "proj_lines")}
+    if name != "plain":
+        # The store's format first, as a new store records it before any table (ledger.formats.prepare).
+        engine = create_engine(url)
+        formats.prepare(engine, url, lambda: None)
+        engine.dispose()
+        create_partitioned_tables(connection)
+    ledger = Ledger(url)
+    figures: dict[str, Any] = {"layout": name, "database": make_url(url).database}
+    filler_class = YearFiller if name != "plain" else reads.Filler
+    filler = filler_class("postgres", connection, "ledger_events", books, state, 0, templates, seed=arguments.seed)
+    progress(f"{name}: filling to {arguments.events:,} events (load {os.getloadavg()[0]:.1f})")
+    seconds = filler.fill_to(arguments.events, time.perf_counter() + arguments.fill_budget)
+    settle = filler.settle()
+    figures["fill"] = {"events": filler.rows, "lines": filler.lines, "seconds": seconds, "settle_seconds": settle,
+                       "events_per_second": filler.rows / seconds, "load_after": os.getloadavg()}
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE proj_tracking SET notification_id = (SELECT max(id) FROM ledger_events)")
+    connection.commit()
+    figures["bytes"] = {table: table_bytes(connection, table) for table in ("ledger_events", "proj_lines")}
+    return Layout(name, backend, url, connection, ledger, figures)
 
-            progress(f"{layout}: posting {file.name} onto {filler.rows:,} events")
-            posting = post_in_process(ledger, file)
-            figures["posting"] = {**asdict(posting), "postings_per_second": posting.rate(posting.postings)}
 
-            progress(f"{layout}: as-of reads")
-            dated = reads.province_dated_books(books)
-            samples = reads.as_of_samples(dated, arguments.seed, reads.WARM_UP_READS + arguments.reads)
-            ledger_read = reads.ledger_as_of_reader(ledger.engine)
-            driver_read = reads.driver_as_of_reader(connection, "%s")
-            reads.check_as_of_readers(ledger_read, driver_read, samples)
-            first, again, driver = reads.time_as_of_reads(ledger_read, driver_read, samples, arguments.reads)
-            figures["as_of"] = {"first_pass": asdict(first), "again": asdict(again), "driver": asdict(driver)}
+def split_file(file: Path, parts: int) -> list[Path]:
+    """The file's lines in ``parts`` consecutive pieces (document order kept), each written beside it."""
+    lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
+    size = -(-len(lines) // parts)
+    pieces = []
+    for number in range(parts):
+        piece = file.with_name(f"{file.stem}-part-{number + 1}.jsonl")
+        piece.write_text("".join(lines[number * size:(number + 1) * size]), encoding="utf-8")
+        pieces.append(piece)
+    return pieces
 
-            if layout == "plain" and arguments.explain:
-                progress(f"{layout}: pages an as-of read touches, covering index and the previous one")
-                figures["explain"] = {"covering": explain_as_of(connection, samples, arguments.explain)}
-                with connection.cursor() as cursor:
-                    cursor.execute("CREATE INDEX bench_previous_book_date ON proj_lines (book_id, effective_date, account, tier)")
-                    cursor.execute("DROP INDEX ix_proj_lines_book_date")
-                connection.commit()
-                connection.autocommit = True
-                with connection.cursor() as cursor:
-                    cursor.execute("VACUUM ANALYZE proj_lines")
-                connection.autocommit = False
-                figures["explain"]["previous"] = explain_as_of(connection, samples, arguments.explain)
-                with connection.cursor() as cursor:
-                    cursor.execute("DROP INDEX bench_previous_book_date")
-                    cursor.execute("CREATE INDEX ix_proj_lines_book_date ON proj_lines"
-                                   " (book_id, effective_date, account, tier, kind, amount_fen, recorded_at)")
-                connection.commit()
 
-            progress(f"{layout}: rebuild from the start of the log")
-            events = int(ledger.app.recorder.max_notification_id() or 0)
-            started = time.perf_counter()
-            with connection.cursor() as cursor:
-                cursor.execute("TRUNCATE proj_books, proj_balances, proj_fiscal_accounts, proj_lines, proj_periods")
-                cursor.execute("UPDATE proj_tracking SET notification_id = 0")
-            connection.commit()
-            ledger.projector._book_keys.clear()
-            applied = ledger.projector.catch_up()
-            seconds = time.perf_counter() - started
-            figures["rebuild"] = {"events_read": applied, "log_events": events, "seconds": seconds,
-                                  "events_per_second": applied / seconds}
-    finally:
-        connection.close()
-        backend.remove_store(url)
-    return figures
+def measure_turn_about(layouts: list[Layout], file: Path, books: list[reads.ProvinceBook], arguments: argparse.Namespace) -> None:
+    """Posting, as-of reads and rebuild, each layout in turn piece by piece, so a change in the machine's load falls on both.
+
+    Posting: the file in ``--rounds`` consecutive pieces, each posted to every
+    layout before the next piece (the first layout alternates). As-of reads:
+    the samples in the same number of rounds, each layout's first pass over a
+    round before the next round. Rebuild: one after the other, the order
+    reversed from the fill's.
+    """
+    pieces = split_file(file, arguments.rounds)
+    postings: dict[str, list[Any]] = {layout.name: [] for layout in layouts}
+    for number, piece in enumerate(pieces):
+        order = layouts if number % 2 == 0 else layouts[::-1]
+        for layout in order:
+            progress(f"{layout.name}: posting {piece.name} (load {os.getloadavg()[0]:.1f})")
+            postings[layout.name].append(post_in_process(layout.ledger, piece))
+    for layout in layouts:
+        done = postings[layout.name]
+        seconds = sum(p.seconds for p in done)
+        count = sum(p.postings for p in done)
+        layout.figures["posting"] = {"documents": sum(p.documents for p in done), "postings": count, "seconds": seconds,
+                                     "postings_per_second": count / seconds, "rounds": [asdict(p) for p in done]}
+
+    dated = reads.province_dated_books(books)
+    samples = reads.as_of_samples(dated, arguments.seed, reads.WARM_UP_READS + arguments.reads)
+    readers = {}
+    for layout in layouts:
+        ledger_read = reads.ledger_as_of_reader(layout.ledger.engine)
+        driver_read = reads.driver_as_of_reader(layout.connection, "%s")
+        reads.check_as_of_readers(ledger_read, driver_read, samples)
+        readers[layout.name] = (ledger_read, driver_read)
+    timed = samples[reads.WARM_UP_READS:]
+    size = -(-len(timed) // arguments.rounds)
+    durations: dict[str, dict[str, list[float]]] = {layout.name: {"first": [], "driver": []} for layout in layouts}
+    for number in range(arguments.rounds):
+        chunk = timed[number * size:(number + 1) * size]
+        order = layouts if number % 2 == 0 else layouts[::-1]
+        for layout in order:
+            progress(f"{layout.name}: as-of reads, round {number + 1} (load {os.getloadavg()[0]:.1f})")
+            ledger_read, driver_read = readers[layout.name]
+            for sample in chunk:
+                started = time.perf_counter()
+                ledger_read(*sample)
+                durations[layout.name]["first"].append(time.perf_counter() - started)
+            for sample in chunk:
+                started = time.perf_counter()
+                driver_read(*sample)
+                durations[layout.name]["driver"].append(time.perf_counter() - started)
+    for layout in layouts:
+        layout.figures["as_of"] = {}
+        for kind, values in durations[layout.name].items():
+            median_ms, p99_ms = reads._median_p99_ms(values)
+            layout.figures["as_of"][kind] = {"reads": len(values), "median_ms": median_ms, "p99_ms": p99_ms}
+        if arguments.explain:
+            progress(f"{layout.name}: pages an as-of read touches (EXPLAIN ANALYZE, BUFFERS)")
+            layout.figures["explain"] = explain_as_of(layout.connection, timed, arguments.explain)
+
+    for layout in layouts[::-1]:
+        progress(f"{layout.name}: rebuild from the start of the log (load {os.getloadavg()[0]:.1f})")
+        events = int(layout.ledger.app.recorder.max_notification_id() or 0)
+        started = time.perf_counter()
+        with layout.connection.cursor() as cursor:
+            cursor.execute("TRUNCATE proj_books, proj_balances, proj_fiscal_accounts, proj_lines, proj_periods")
+            cursor.execute("UPDATE proj_tracking SET notification_id = 0")
+        layout.connection.commit()
+        layout.ledger.projector._book_keys.clear()
+        applied = layout.ledger.projector.catch_up()
+        seconds = time.perf_counter() - started
+        layout.figures["rebuild"] = {"events_read": applied, "log_events": events, "seconds": seconds,
+                                     "events_per_second": applied / seconds, "load_after": os.getloadavg()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,24 +311,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--size", type=int, default=20, help="demo generator size of the file posted at that depth")
     parser.add_argument("--reads", type=int, default=reads.BALANCE_READS)
-    parser.add_argument("--fill-budget", type=float, default=1800)
+    parser.add_argument("--rounds", type=int, default=4, help="pieces of the posting and of the reads, taken by each layout in turn")
+    parser.add_argument("--fill-budget", type=float, default=3600)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--layouts", default=",".join(LAYOUTS))
-    parser.add_argument("--explain", type=int, default=200,
-                        help="as-of reads explained (ANALYZE, BUFFERS) with the covering index and the previous one (plain layout)")
+    parser.add_argument("--keep", action="store_true", help="leave both databases filled (to measure again)")
+    parser.add_argument("--explain", type=int, default=200, help="as-of reads explained (ANALYZE, BUFFERS) in each layout")
     parser.add_argument("--json", type=Path)
     arguments = parser.parse_args(argv)
-    backend = PostgresBackend(postgres_url())
-    backend.ensure_database()
-    results = {"uptime_before": os.getloadavg(), "layouts": []}
+    base = make_url(postgres_url())
+    names = [value.strip() for value in arguments.layouts.split(",")]
+    results: dict[str, Any] = {"uptime_before": os.getloadavg(), "layouts": []}
+    layouts: list[Layout] = []
     with tempfile.TemporaryDirectory(prefix="ledger-partitions-") as name:
         folder = Path(name)
         generate_file(folder, arguments.size, arguments.seed)
         file = folder / f"province-size-{arguments.size}.jsonl"
         books, templates, state = templates_from_sqlite(folder, file)
-        for layout in [value.strip() for value in arguments.layouts.split(",")]:
-            results["layouts"].append(measure_layout(layout, backend, file, books, templates, state, arguments))
-            results.setdefault("load_after", []).append(os.getloadavg())
+        try:
+            for layout_name in names:
+                database = f"{base.database}_{'plain' if layout_name == 'plain' else 'by_year'}"
+                url = base.set(database=database).render_as_string(hide_password=False)
+                layouts.append(fill_layout(layout_name, url, books, templates, state, arguments))
+            measure_turn_about(layouts, file, books, arguments)
+        finally:
+            for layout in layouts:
+                results["layouts"].append(layout.figures)
+                layout.ledger.close()
+                layout.connection.close()
+                if not arguments.keep:
+                    layout.backend.remove_store(layout.url)
+    results["load_after"] = os.getloadavg()
     text = json.dumps(results, indent=2, default=str)
     print(text)
     if arguments.json:
