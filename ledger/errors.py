@@ -148,3 +148,15 @@ class OpeningBalancesError(LedgerError):
     """Opening balances given where a book already has postings, or with lines that are not balances."""
 
     rule = "opening balances open an empty book, once (会计基础工作规范: 期初余额 from the last audited balances)"
+
+
+def database_reason(error: BaseException) -> str:
+    """The first line of what the database driver said, for a message to a user.
+
+    SQLAlchemy wraps a driver's error (``DBAPIError.orig``) and appends a
+    "Background on this error" link meant for programmers; ``eventsourcing``
+    wraps it once more. This is the driver's own first line, or the
+    exception's type when it said nothing.
+    """
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return reason[0] if reason else type(error).__name__

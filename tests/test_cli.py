@@ -115,3 +115,35 @@ def test_asking_for_a_book_that_does_not_exist_says_so(store_url):
     shown = invoke("balance", "500101", "resident", "1999", "--db", store_url)
     assert shown.exit_code == 1
     assert "there is no book 500101/resident/1999" in shown.output
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_store_that_cannot_be_opened_is_named_with_its_password_hidden_and_the_driver_s_reason_alone(tmp_path):
+    """Every way a command opens a store says the same: the URL without its password and the driver's first line, exit 2."""
+    unreachable = f"postgresql+psycopg2://auditor:s3cret-pw@127.0.0.1:{_free_port()}/ledger"
+    missing_folder = f"sqlite:///{tmp_path}/no-such-folder/ledger.db"
+    commands = [
+        ("books",),  # open_ledger: every reading and posting command
+        ("migrate", "--dry-run"),  # ledger migrate plans before opening
+        ("serve", "--port", str(_free_port())),  # the service opens the store before it listens
+    ]
+    for url in (unreachable, missing_folder):
+        for command in commands:
+            if url == missing_folder and command[0] == "migrate":
+                continue  # no file yet is a store the ledger will make, not an error ("nothing to do")
+            result = invoke(*command, "--db", url)
+            assert result.exit_code == 2, (command, url, result.output)
+            assert "cannot open the store" in result.output, (command, result.output)
+            assert "s3cret-pw" not in result.output
+            assert "sqlalche.me" not in result.output and "Background on this error" not in result.output
+            assert "Traceback" not in result.output
+    result = invoke("books", "--db", unreachable)
+    assert "postgres" in result.output and "auditor:***@127.0.0.1" in result.output
+    assert "Connection refused" in result.output or "could not connect" in result.output

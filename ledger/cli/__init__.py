@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.cli import archive, audit, books, demo, posting, projecting
 from ledger.cli.common import err, out, read_options
+from ledger.errors import database_reason
 from ledger.cli.migrating import migrate
 from ledger.cli.periods import period_app
 from ledger.cli.policy import policy_app
@@ -106,9 +107,8 @@ def main() -> None:
     try:
         app()
     except (DBAPIError, PersistenceError) as error:  # the library wraps the driver's errors in its own
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
         err.print(
-            f"[red]the database failed: {escape(reason[0] if reason else type(error).__name__)}. Whatever a command saved "
+            f"[red]the database failed: {escape(database_reason(error))}. Whatever a command saved "
             "before this stays saved whole and nothing is half-written; when the database answers again, run the "
             "command again (a file posted again posts only what is not yet posted).[/red]",
             soft_wrap=True,

@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ledger.errors import LedgerError
+from ledger import formats
+from ledger.errors import LedgerError, database_reason
 from ledger.formats import StoreFormatError
 from ledger.output import console, csv_text
 from ledger.store import URL_VARIABLE, Ledger
@@ -86,7 +87,12 @@ def open_ledger(url: str | None, project: bool = True) -> Ledger:
     except StoreFormatError as error:  # another format: the message names the command to run
         raise fail(escape(str(error)), 1) from None
     except Exception as error:  # a wrong URL or a server that does not answer
-        raise fail(f"cannot open the store {url or 'sqlite:///ledger.db'}: {error}") from None
+        raise store_unreachable(url or "sqlite:///ledger.db", error) from None
+
+
+def store_unreachable(url: str, error: BaseException) -> typer.Exit:
+    """Exit 2 with why the store at ``url`` cannot be opened: the URL (password hidden) and the driver's first line."""
+    return fail(f"cannot open the store {escape(formats.shown_url(url))}: {escape(database_reason(error))}")
 
 
 @dataclass

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from ledger import formats
-from ledger.cli.common import DbOption, answering, err, fail, out
+from ledger.cli.common import DbOption, answering, err, fail, out, store_unreachable
 from ledger.store import resolve_url
 
 
@@ -28,7 +28,7 @@ def migrate(
         except formats.StoreFormatError:
             raise
         except Exception as error:  # a wrong URL or a server that does not answer
-            raise fail(f"cannot open the store {escape(formats.shown_url(url))}: {escape(str(error))}") from None
+            raise store_unreachable(url, error) from None
     out.print(escape(f"{plan.url}: {formats.describe_state(plan.current, plan.target)}"), highlight=False)
     if not plan.steps:
         out.print("nothing to do", highlight=False)

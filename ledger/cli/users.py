@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from ledger.access import grants, users
-from ledger.cli.common import DbOption, answering, default_actor, fail, open_ledger, out, read_options
+from ledger.cli.common import DbOption, answering, default_actor, fail, open_ledger, out, read_options, store_unreachable
 from ledger.errors import LedgerError
 from ledger.output import table as whole_table
 
@@ -133,5 +133,5 @@ def serve(
         except LedgerError:
             raise
         except Exception as error:  # a wrong URL or a server that does not answer
-            raise fail(f"cannot open the store {escape(url)}: {escape(str(error))}") from None
+            raise store_unreachable(url, error) from None
     serving.run(app, url, host, port, workers, forwarded_allow_ips, log_level)

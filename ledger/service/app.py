@@ -42,7 +42,7 @@ from ledger.access.grants import Permissions
 from ledger.access.roles import Action, covers_book, roles_allowing
 from ledger.application import REJECTED
 from ledger.documents import read_document
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, database_reason
 from ledger.reader import FORMATS, Record, read_records
 from ledger.service import models, pages
 from ledger.service.monitoring import Monitor
@@ -255,8 +255,7 @@ def create_app(url: str | None = None, ledgers: int | None = None, follower: boo
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, error: DBAPIError) -> Response:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
-        return problem(503, f"the database failed: {reason[0] if reason else type(error).__name__}. Whatever was saved before "
+        return problem(503, f"the database failed: {database_reason(error)}. Whatever was saved before "
                        "stays saved whole; send the request again when the database answers (a document sent again is a "
                        "duplicate, never posted twice)", type_name="database-failed", rule="database", headers={"Retry-After": "5"})
 
