@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from bench.chaos.books import Books, differences, fingerprint, verify_problems
 from bench.processes import ledger_command
@@ -244,13 +244,13 @@ def deal_overlapping(documents: list[dict[str, Any]], client_count: int, rng: ra
     return shares
 
 
-def run_clients(base_url: str, secrets: list[str], work: Callable[[int, httpx.Client, Tally], None]) -> tuple[Tally, float]:
+def run_clients(base_url: str, secrets: list[str], work: Callable[[int, httpx2.Client, Tally], None]) -> tuple[Tally, float]:
     """Run ``work`` in one thread per client, all started together; the tally and the wall seconds."""
     tally = Tally()
     start = threading.Barrier(len(secrets) + 1)
 
     def client_thread(index: int) -> None:
-        with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {secrets[index]}"}, timeout=REQUEST_SECONDS) as client:
+        with httpx2.Client(base_url=base_url, headers={"Authorization": f"Bearer {secrets[index]}"}, timeout=REQUEST_SECONDS) as client:
             start.wait()
             try:
                 work(index, client, tally)
@@ -268,7 +268,7 @@ def run_clients(base_url: str, secrets: list[str], work: Callable[[int, httpx.Cl
     return tally, time.perf_counter() - started
 
 
-def post_share(client: httpx.Client, share: list[dict[str, Any]], books: list[tuple[str, str, int]], rng: random.Random,
+def post_share(client: httpx2.Client, share: list[dict[str, Any]], books: list[tuple[str, str, int]], rng: random.Random,
                tally: Tally) -> None:
     """One client's posting phase: its share in order, a balance read of a random book after every ``READ_EVERY`` posts."""
     for number, document in enumerate(share, start=1):
@@ -277,7 +277,7 @@ def post_share(client: httpx.Client, share: list[dict[str, Any]], books: list[tu
             read(client, rng.choice(books), tally)
 
 
-def post(client: httpx.Client, document: dict[str, Any], tally: Tally) -> None:
+def post(client: httpx2.Client, document: dict[str, Any], tally: Tally) -> None:
     """Send one document and tally its answer: 201 posted, 200 duplicate, a refusal to retry, or one that stands."""
     answer = client.post("/api/documents", json=document)
     body = answer.json()
@@ -291,13 +291,13 @@ def post(client: httpx.Client, document: dict[str, Any], tally: Tally) -> None:
             tally.retry.append(document)
 
 
-def read_share(client: httpx.Client, books: list[tuple[str, str, int]], rng: random.Random, tally: Tally) -> None:
+def read_share(client: httpx2.Client, books: list[tuple[str, str, int]], rng: random.Random, tally: Tally) -> None:
     """One client's reads-only phase: ``READS_PER_CLIENT`` balance reads of random books."""
     for _ in range(READS_PER_CLIENT):
         read(client, rng.choice(books), tally)
 
 
-def read(client: httpx.Client, book: tuple[str, str, int], tally: Tally) -> None:
+def read(client: httpx2.Client, book: tuple[str, str, int], tally: Tally) -> None:
     """``GET`` one book's balances; its latency in ms if the answer is that book's, else a failure of the run."""
     region, scheme, year = book
     began = time.perf_counter()
@@ -321,7 +321,7 @@ def send_again(base_url: str, secret: str, tallies: dict[str, Tally], work: Work
     resent = Tally()
     refused = {document["id"] for tally in tallies.values() for document in tally.retry}
     pending = [document for document in work.load if document["id"] in refused]
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {secret}"}, timeout=REQUEST_SECONDS) as client:
+    with httpx2.Client(base_url=base_url, headers={"Authorization": f"Bearer {secret}"}, timeout=REQUEST_SECONDS) as client:
         for document in pending:
             post(client, document, resent)
     return resent
@@ -406,9 +406,9 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"ledger serve exited {self.process.returncode}: {self.output()}")
             try:
-                if httpx.get(f"{self.base_url}/openapi.json", timeout=2).status_code == 200:
+                if httpx2.get(f"{self.base_url}/openapi.json", timeout=2).status_code == 200:
                     return self
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
             time.sleep(0.2)
         self.stop()

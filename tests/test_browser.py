@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
+import httpx2
 import openpyxl
 import pytest
 import uvicorn
@@ -92,8 +92,8 @@ class Served:
     def __init__(self, base: str, store_url: str, shots: Path) -> None:
         self.base, self.store_url, self.shots = base, store_url, shots
 
-    def api(self, username: str) -> httpx.Client:
-        client = httpx.Client(base_url=self.base, timeout=60)
+    def api(self, username: str) -> httpx2.Client:
+        client = httpx2.Client(base_url=self.base, timeout=60)
         answer = client.post("/api/login", json={"username": username, "password": DEMO_PASSWORD})
         assert answer.status_code == 200, answer.text
         client.headers["Authorization"] = f"Bearer {answer.json()['token']}"
@@ -174,7 +174,7 @@ def cell(row, field: str) -> Decimal:
     return shown_yuan(row.find_element(By.CSS_SELECTOR, f'[data-field="{field}"]').text)
 
 
-def statement_json(api: httpx.Client, form: str, region: str, scheme: str, year: int = YEAR, **query) -> dict:
+def statement_json(api: httpx2.Client, form: str, region: str, scheme: str, year: int = YEAR, **query) -> dict:
     answer = api.get(f"/api/statements/{form}/{region}/{scheme}/{year}", params=query)
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -303,7 +303,7 @@ def test_a_statement_shows_the_apis_figures_traces_a_figure_and_downloads_as_xls
     screenshot(driver, served, "document")
 
     cookie = {"ledger_session": driver.get_cookie("ledger_session")["value"]}
-    xlsx = httpx.get(f"{served.base}/statements/02/{WANZHOU}/resident/{YEAR}/xlsx", cookies=cookie, timeout=60)
+    xlsx = httpx2.get(f"{served.base}/statements/02/{WANZHOU}/resident/{YEAR}/xlsx", cookies=cookie, timeout=60)
     assert xlsx.status_code == 200 and xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     figures = [row for row in sheet.iter_rows(values_only=True) if "其中：中央" in [str(v).strip() for v in row if v is not None]]
@@ -370,7 +370,7 @@ def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(d
     assert entered.status_code == 201, entered.text
     log_in(driver, served, "checker", then="/proposals")
     cookie = {"ledger_session": driver.get_cookie("ledger_session")["value"]}
-    forged = httpx.post(f"{served.base}/proposals/{entered.json()['proposal_id']}/approve", data={"csrf": "0" * 64},
+    forged = httpx2.post(f"{served.base}/proposals/{entered.json()['proposal_id']}/approve", data={"csrf": "0" * 64},
                         cookies=cookie, timeout=60, follow_redirects=False)
     assert forged.status_code == 403 and "reload the page" in forged.text
     waiting = accountant.get("/api/proposals", params={"status": "pending"}).json()["items"]
@@ -396,7 +396,7 @@ def test_logging_out_ends_the_session(driver, served):
     secret = driver.get_cookie("ledger_session")["value"]
     driver.find_element(By.ID, "logout").click()
     WebDriverWait(driver, 30).until(lambda d: "/login" in d.current_url)
-    again = httpx.get(f"{served.base}/glance", cookies={"ledger_session": secret}, timeout=60, follow_redirects=False)
+    again = httpx2.get(f"{served.base}/glance", cookies={"ledger_session": secret}, timeout=60, follow_redirects=False)
     assert again.status_code == 303 and again.headers["location"].startswith("/login")
     try:
         WebDriverWait(driver, 1).until(lambda d: d.get_cookie("ledger_session"))

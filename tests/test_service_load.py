@@ -118,7 +118,7 @@ def test_a_ledger_count_out_of_bounds_is_refused_before_the_store_is_opened(tmp_
 def test_behind_a_proxy_on_the_loopback_the_login_limits_count_the_forwarded_address(tmp_path):
     """A real ``ledger serve``: a login from 127.0.0.1 (the proxy) naming ``X-Forwarded-For`` is counted under that
     address; one without the header under 127.0.0.1 (docs/service.md, deployment)."""
-    import httpx
+    import httpx2
     import sqlalchemy
 
     from ledger.access.tables import login_attempts
@@ -128,7 +128,7 @@ def test_behind_a_proxy_on_the_loopback_the_login_limits_count_the_forwarded_add
         pass
     with service.Server(url, workers=1, ledgers=1) as server:
         for headers in ({"X-Forwarded-For": "203.0.113.7"}, {}):
-            answer = httpx.post(f"{server.base_url}/api/login", json={"username": "nobody", "password": "not the password"},
+            answer = httpx2.post(f"{server.base_url}/api/login", json={"username": "nobody", "password": "not the password"},
                                 headers=headers, timeout=60)
             assert answer.status_code == 401
     engine = sqlalchemy.create_engine(url)
