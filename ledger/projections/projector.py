@@ -49,10 +49,22 @@ class _Deltas:
     balances: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
     fiscal: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
     lines: list[dict[str, object]] = field(default_factory=list)
+    # (book, effective month, recorded month, account, tier) -> [debit, credit, closed]: proj_months.
+    months: dict[tuple[str, str, str, str, int], list[int]] = field(default_factory=dict)
     periods: list[dict[str, object]] = field(default_factory=list)
 
     def add_posting(self, book_hex: str, account: str, tier: int, amount_fen: int, closing: bool) -> None:
         row = self.balances.setdefault((book_hex, account, tier), [0, 0, 0])
+        if amount_fen > 0:
+            row[0] += amount_fen
+        else:
+            row[1] -= amount_fen
+        if closing:
+            row[2] += amount_fen
+
+    def add_month(self, key: tuple[str, str, str, str, int], amount_fen: int, closing: bool) -> None:
+        """Add a line to its (book, effective month, recorded month, account, tier) row, as ``add_posting`` adds it to the balance."""
+        row = self.months.setdefault(key, [0, 0, 0])
         if amount_fen > 0:
             row[0] += amount_fen
         else:
@@ -79,13 +91,21 @@ class Projector:
         self._plain_json = mapper.cipher is None and mapper.compressor is None
 
     def create_tables(self) -> None:
-        """Create the projection tables (safe with many processes at once, see ``persistence.create_schema``)."""
+        """Create the projection tables (safe with many processes at once, see ``persistence.create_schema``).
+
+        Tables of an older layout are dropped and the log folded into the
+        new ones at once (``catch_up``), so that no read finds them empty.
+        """
+        self._replay = False
         create_schema(self.engine, self._create_tables)
+        if self._replay:
+            self.catch_up()
 
     def _create_tables(self) -> None:
         if not self._schema_is_current():
             # Projections are folds over the events: an older layout is dropped and replayed.
             self.drop_tables()
+            self._replay = True
         tables.metadata.create_all(self.engine)
         with self.engine.begin() as connection:
             exists = connection.execute(
@@ -95,13 +115,22 @@ class Projector:
                 connection.execute(tables.tracking.insert().values(name=PROJECTION_NAME, notification_id=0))
 
     def _schema_is_current(self) -> bool:
+        """False when a table's columns differ, or when a projection table is missing behind a position > 0.
+
+        A table added since the store was last projected (``proj_months``
+        on a store made before it) would be created empty while the other
+        tables stand at the tracked position, and nothing would ever fill it.
+        """
         inspector = inspect(self.engine)
+        missing = False
         for table in (*tables.PROJECTION_TABLES, tables.tracking):
             if inspector.has_table(table.name):
                 existing = {column["name"] for column in inspector.get_columns(table.name)}
                 if existing != {column.name for column in table.columns}:
                     return False
-        return True
+            elif table is not tables.tracking:
+                missing = True
+        return not missing or not inspector.has_table(tables.tracking.name) or self.position() == 0
 
     def drop_tables(self) -> None:
         tables.metadata.drop_all(self.engine)
@@ -241,8 +270,8 @@ class Projector:
         The log is streamed (a server-side cursor on PostgreSQL), a page of
         ``REBUILD_PAGE_NOTIFICATIONS`` at a time: each page's lines and
         periods are written with ``COPY`` (``executemany`` on SQLite), while
-        books, balances and fiscal accounts (a row per book and account) are
-        summed in memory and written once at the end. The lines' secondary
+        books, balances, fiscal accounts and months (a row per book and
+        account, and month) are summed in memory and written once at the end. The lines' secondary
         indexes are dropped for the load and built once after it. The
         tracking row is taken first and moved last, so a projector catching
         up meanwhile waits, then finds the position moved and backs off.
@@ -258,7 +287,7 @@ class Projector:
             for index in tables.lines.indexes:
                 index.drop(connection)
             for page in self._log_pages():
-                deltas = _Deltas(events=totals.events, closed=totals.closed, balances=totals.balances, fiscal=totals.fiscal)
+                deltas = _Deltas(events=totals.events, closed=totals.closed, balances=totals.balances, fiscal=totals.fiscal, months=totals.months)
                 for notification in page:
                     folded = self._decode(notification)
                     if folded is not None:
@@ -336,6 +365,7 @@ class Projector:
         postings = postings_from_rows(data["postings"])
         for number, posting in enumerate(postings):
             deltas.add_posting(book_hex, posting.account, posting.tier, posting.amount_fen, closing)
+            deltas.add_month((book_hex, effective_date[:7], recorded_at[:7], posting.account, posting.tier), posting.amount_fen, closing)
             if posting.account == FISCAL_ACCOUNT:
                 deltas.add_fiscal(self._book_key(book_hex), posting.amount_fen, brought_forward)
             deltas.lines.append(
@@ -407,6 +437,14 @@ class Projector:
             ("opening_fen", "receipts_fen", "payments_fen", "closing_fen"),
             [(r, s, y, municipality_of(r), o, i, p, o + i - p) for (r, s, y), (o, i, p) in deltas.fiscal.items()],
         )
+        bulk.upsert_adding(
+            connection,
+            tables.months.name,
+            MONTH_COLUMNS,
+            MONTH_COLUMNS[:5],
+            MONTH_COLUMNS[5:],
+            [(*key, d, c, z) for key, (d, c, z) in deltas.months.items()],
+        )
         _write_dated(connection, deltas)
 
 
@@ -444,3 +482,5 @@ def _from_memory(event: DomainEventProtocol) -> _Folded | None:
 LINE_COLUMNS = tuple(column.name for column in tables.lines.columns)
 PERIOD_COLUMNS = tuple(column.name for column in tables.periods.columns)
 BOOK_COLUMNS = tuple(column.name for column in tables.books.columns)
+# The key (book, month, recorded month, account, tier), then the sums (debit, credit, closed).
+MONTH_COLUMNS = tuple(column.name for column in tables.months.columns)

@@ -5,11 +5,12 @@ Every read is one bounded query on the projection tables; none replays events.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, case, func, select, union_all
 
 from ledger.accounts import CHART
 from ledger.agency_time import recorded_cutoff_text
@@ -263,31 +264,101 @@ def balances_as_of(
 ) -> list[BalanceRow]:
     """Each account's turnover and balance as of the end of an effective date (as known on a recorded time).
 
-    ``closed_fen`` is what a year close dated on or before ``through`` posted.
-    One aggregate statement, answered from the covering (book, effective date)
-    index alone (``tables.lines``): a range of the index, never the table.
+    ``through`` is an effective date (``date`` or ``YYYY-MM-DD``) and
+    ``known_on`` a recorded time (see ``recorded_cutoff``; raises
+    ``ValueError`` for other text). Returns one ``BalanceRow`` per account
+    and tier that has a line in the books up to then, in fen, sorted by
+    account and tier; ``closed_fen`` is what a year close dated on or before
+    ``through`` posted. The answer is the sum of those lines of
+    ``proj_lines``, read from ``proj_months`` and at most a month of lines
+    (docs/performance.md, "As-of reads"), with M the month of ``through``
+    and K the UTC month of ``known_on``:
+
+    1. the monthly rows of months before M (recorded in a month before K);
+    2. the lines of month M dated up to ``through`` (recorded by ``known_on``);
+    3. only with ``known_on``: the lines dated before M and recorded in K up
+       to ``known_on``, read only in the months whose monthly rows say K
+       recorded some.
     """
     if not book_ids:
         return []
-    t = tables.lines
-    closing = t.c.kind == "YearClosed"
-    query = (
-        select(
-            t.c.account,
-            t.c.tier,
-            func.sum(case((t.c.amount_fen > 0, t.c.amount_fen), else_=0)),
-            func.sum(case((t.c.amount_fen < 0, -t.c.amount_fen), else_=0)),
-            func.sum(case((closing, t.c.amount_fen), else_=0)),
-        )
-        .where(t.c.book_id.in_(list(book_ids)), t.c.effective_date <= _iso(through))
-        .group_by(t.c.account, t.c.tier)
-        .order_by(t.c.account, t.c.tier)
-    )
-    if known_on is not None:
-        query = query.where(t.c.recorded_at <= recorded_cutoff(known_on))
+    books = list(book_ids)
+    through_text = _iso(through)
+    month = through_text[:7]
+    cutoff = recorded_cutoff(known_on) if known_on is not None else None
+    totals: dict[tuple[str, int], list[int]] = {}
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [BalanceRow(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[2]) - int(r[3]), int(r[4])) for r in rows]
+        _add_sums(totals, connection.execute(_month_sums(books, month, cutoff)))
+        ranges = [(month + "-01", through_text, None)]
+        if cutoff is not None:
+            recorded_month = cutoff[:7]
+            m = tables.months
+            earlier = connection.execute(
+                select(m.c.month)
+                .where(m.c.book_id.in_(books), m.c.month < month, m.c.recorded_month == recorded_month)
+                .group_by(m.c.month)
+                .order_by(m.c.month)
+            ).scalars()
+            ranges += [(earlier_month + "-01", earlier_month + "-31", recorded_month) for earlier_month in earlier]
+        _add_sums(totals, connection.execute(_line_sums_in_ranges(books, ranges, cutoff)))
+    return [
+        BalanceRow(account, tier, debit, credit, debit - credit, closed)
+        for (account, tier), (debit, credit, closed) in sorted(totals.items())
+    ]
+
+
+def _month_sums(book_ids: list[str], month: str, cutoff: str | None):  # type: ignore[no-untyped-def]
+    """Debit, credit and closed per account and tier over the monthly rows before ``month`` (recorded before the cutoff's month)."""
+    m = tables.months
+    query = (
+        select(m.c.account, m.c.tier, func.sum(m.c.debit_fen), func.sum(m.c.credit_fen), func.sum(m.c.closed_fen))
+        .where(m.c.book_id.in_(book_ids), m.c.month < month)
+        .group_by(m.c.account, m.c.tier)
+    )
+    if cutoff is not None:
+        query = query.where(m.c.recorded_month < cutoff[:7])
+    return query
+
+
+def _line_sums_in_ranges(book_ids: list[str], ranges: list[tuple[str, str, str | None]], cutoff: str | None):  # type: ignore[no-untyped-def]
+    """Debit, credit and closed per account and tier over lines in effective-date ranges, one ``UNION ALL`` branch a range.
+
+    Each range is (first date, last date, recorded month or None), all
+    bounds inclusive; a recorded month keeps the range's lines recorded in
+    it. Each branch is one range of the (book, effective date) index, read
+    from the index alone; a single ``OR`` of ranges would make PostgreSQL
+    visit the table as well.
+    """
+    t = tables.lines
+    branches = []
+    for first, last, recorded_month in ranges:
+        query = (
+            select(
+                t.c.account,
+                t.c.tier,
+                func.sum(case((t.c.amount_fen > 0, t.c.amount_fen), else_=0)),
+                func.sum(case((t.c.amount_fen < 0, -t.c.amount_fen), else_=0)),
+                func.sum(case((t.c.kind == "YearClosed", t.c.amount_fen), else_=0)),
+            )
+            .where(t.c.book_id.in_(book_ids), t.c.effective_date >= first, t.c.effective_date <= last)
+            .group_by(t.c.account, t.c.tier)
+        )
+        if cutoff is not None:
+            query = query.where(t.c.recorded_at <= cutoff)
+        if recorded_month is not None:
+            # Text starting with the month sorts after the month itself: every time recorded in it or later.
+            query = query.where(t.c.recorded_at >= recorded_month)
+        branches.append(query)
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
+def _add_sums(totals: dict[tuple[str, int], list[int]], rows: Iterable[Sequence[Any]]) -> None:
+    """Add (account, tier, debit, credit, closed) rows into ``totals``, keyed by (account, tier)."""
+    for account, tier, debit, credit, closed in rows:
+        row = totals.setdefault((account, int(tier)), [0, 0, 0])
+        row[0] += int(debit)
+        row[1] += int(credit)
+        row[2] += int(closed)
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,29 @@ lines = Table(
     Index("ix_proj_lines_book_date", "book_id", "effective_date", "account", "tier", "kind", "amount_fen", "recorded_at"),
 )
 
+# The posting lines summed by book, account, tier, effective month and
+# recorded month (both ``YYYY-MM``; the recorded month is the UTC month of
+# ``proj_lines.recorded_at``), written with the lines. An as-of read through a
+# date adds the months before the date's month and reads only that month's
+# lines, so its cost no longer grows with the book (queries.balances_as_of;
+# docs/performance.md, "As-of reads"). Keeping the recorded month lets a read
+# as known on a time take whole months recorded before that time's month.
+months = Table(
+    "proj_months",
+    metadata,
+    Column("book_id", String(32), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("recorded_month", String(7), primary_key=True),
+    Column("account", String(16), primary_key=True),
+    Column("tier", Integer, primary_key=True),
+    Column("debit_fen", BigInteger, nullable=False),
+    Column("credit_fen", BigInteger, nullable=False),
+    # What year-end closes (YearClosed) posted, as in proj_balances.closed_fen.
+    Column("closed_fen", BigInteger, nullable=False),
+    # On SQLite the rows are stored in key order, so a book's months are a few contiguous pages.
+    sqlite_with_rowid=False,
+)
+
 # Every period close and reopening, who did it and why: statements list the
 # reopenings of their books.
 periods = Table(
@@ -107,4 +130,4 @@ tracking = Table(
     Column("notification_id", BigInteger, nullable=False),
 )
 
-PROJECTION_TABLES = (books, balances, fiscal_accounts, lines, periods)
+PROJECTION_TABLES = (books, balances, fiscal_accounts, lines, months, periods)
