@@ -449,6 +449,12 @@ def _tamperings():
             "effective_date is '2025-03-06', the events give '2025-03-05'",
         ),
         "lines voucher": (update(ln).where(ln.c.document_id == "CL-1").values(voucher=2), "voucher is 2, the events give 1"),
+        # March holds only CL-1: Dr 5001.01:1 500.00, so the month's debit is 50,000 fen.
+        "months debit": (
+            update(tables.months).where(tables.months.c.book_id == hexadecimal, tables.months.c.month == "2025-03",
+                                        tables.months.c.account == "5001.01").values(debit_fen=50001),
+            "debit_fen is 50001, the events give 50000",
+        ),
         # Receipts of 1003 in 2025: SW-1 1,000.00 + SB-1 2,000.00 = 300,000 fen.
         "fiscal receipts": (
             update(f).where(f.c.region == WANZHOU, f.c.year == 2025).values(receipts_fen=300001),

@@ -6,8 +6,8 @@ every projection table with what that fold gives: every column of every
 row, rows missing and rows the events do not explain. The dated tables
 (``proj_lines``, ``proj_periods``) are keyed by notification id, so they are
 compared a page of the log at a time and memory stays flat; the others
-(``proj_books``, ``proj_balances``, ``proj_fiscal_accounts``) hold one row per
-book, account or fiscal account and are kept whole. The projections'
+(``proj_books``, ``proj_balances``, ``proj_fiscal_accounts``, ``proj_months``)
+hold one row per book, account, fiscal account or month and are kept whole. The projections'
 position (``proj_tracking``) must hold exactly one row, named
 ``ledger_projections``, at the log's last notification.
 """
@@ -56,6 +56,7 @@ class _Folded:
     books: dict[str, dict[str, Any]] = field(default_factory=dict)
     balances: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
     fiscal: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
+    months: dict[tuple[str, str, str, str, int], list[int]] = field(default_factory=dict)
 
 
 def compare_projections(ledger) -> list[Difference]:  # type: ignore[no-untyped-def]
@@ -88,6 +89,7 @@ def compare_projections(ledger) -> list[Difference]:  # type: ignore[no-untyped-
     _compare_whole(ledger.engine, tables.books, _book_rows(folded), folded, counter)
     _compare_whole(ledger.engine, tables.balances, _balance_rows(folded), folded, counter)
     _compare_whole(ledger.engine, tables.fiscal_accounts, _fiscal_rows(folded), folded, counter)
+    _compare_whole(ledger.engine, tables.months, _month_rows(folded), folded, counter)
     _compare_whole(ledger.engine, tables.tracking, {(PROJECTION_NAME,): {"name": PROJECTION_NAME, "notification_id": position}}, folded, counter)
     return counter.differences + counter.summary()
 
@@ -105,6 +107,9 @@ def _merge(folded: _Folded, deltas: _Deltas) -> None:
     for key, (debit, credit, closing) in deltas.balances.items():
         row = folded.balances.setdefault(key, [0, 0, 0])
         row[0], row[1], row[2] = row[0] + debit, row[1] + credit, row[2] + closing
+    for key, (debit, credit, closing) in deltas.months.items():
+        row = folded.months.setdefault(key, [0, 0, 0])
+        row[0], row[1], row[2] = row[0] + debit, row[1] + credit, row[2] + closing
     for key, (opening, receipts, payments) in deltas.fiscal.items():
         row = folded.fiscal.setdefault(key, [0, 0, 0])
         row[0], row[1], row[2] = row[0] + opening, row[1] + receipts, row[2] + payments
@@ -118,6 +123,16 @@ def _balance_rows(folded: _Folded) -> dict[tuple, dict[str, Any]]:
     return {
         (b, a, t): {"book_id": b, "account": a, "tier": t, "debit_fen": d, "credit_fen": c, "balance_fen": d - c, "closed_fen": z}
         for (b, a, t), (d, c, z) in folded.balances.items()
+    }
+
+
+def _month_rows(folded: _Folded) -> dict[tuple, dict[str, Any]]:
+    return {
+        (b, m, r, a, t): {
+            "book_id": b, "month": m, "recorded_month": r, "account": a, "tier": t,
+            "debit_fen": d, "credit_fen": c, "closed_fen": z,
+        }
+        for (b, m, r, a, t), (d, c, z) in folded.months.items()
     }
 
 
