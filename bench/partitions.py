@@ -115,6 +115,7 @@ class YearFiller(reads.Filler):
             cursor.copy_expert(f"COPY {self.table} (originator_id, originator_version, fiscal_year, topic, state) FROM STDIN",
                                io.StringIO(text))
             cursor.copy_expert(f"COPY proj_lines ({', '.join(reads.LINE_COLUMNS)}) FROM STDIN", io.StringIO("".join(parts)))
+        self.write_months()
         self.connection.commit()
         self.lines += len(parts)
 
@@ -218,7 +219,9 @@ def fill_layout(name: str, url: str, books: list[reads.ProvinceBook], templates:
     with connection.cursor() as cursor:
         cursor.execute("UPDATE proj_tracking SET notification_id = (SELECT max(id) FROM ledger_events)")
     connection.commit()
-    figures["bytes"] = {table: table_bytes(connection, table) for table in ("ledger_events", "proj_lines")}
+    figures["bytes"] = {table: table_bytes(connection, table) for table in ("ledger_events", "proj_lines", "proj_months")}
+    # The filler writes proj_months itself: prove it against the lines for a few books before reading.
+    figures["months_checked"] = reads.check_months(connection, "%s", [book.id.hex for book in books[:: max(1, len(books) // 5)]])
     return Layout(name, backend, url, connection, ledger, figures)
 
 
@@ -296,7 +299,7 @@ def measure_turn_about(layouts: list[Layout], file: Path, books: list[reads.Prov
         events = int(layout.ledger.app.recorder.max_notification_id() or 0)
         started = time.perf_counter()
         with layout.connection.cursor() as cursor:
-            cursor.execute("TRUNCATE proj_books, proj_balances, proj_fiscal_accounts, proj_lines, proj_periods")
+            cursor.execute("TRUNCATE proj_books, proj_balances, proj_fiscal_accounts, proj_lines, proj_months, proj_periods")
             cursor.execute("UPDATE proj_tracking SET notification_id = 0")
         layout.connection.commit()
         layout.ledger.projector._book_keys.clear()

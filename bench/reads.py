@@ -9,9 +9,12 @@ up to the wanted count, and times ``queries.book_balances`` on random
 (book, account) pairs drawn from every book.
 
 An as-of read (``queries.balances_as_of``, what ``ledger balance R S Y
---as-of DATE [--known-on TIME]`` runs) aggregates a book's rows of the dated
-projection ``proj_lines``, one row per posting line. So every synthetic
-event also gets the lines the projector would have written for it: the
+--as-of DATE [--known-on TIME]`` runs) adds a book's monthly rows
+(``proj_months``) before the date's month and the rows of the dated
+projection ``proj_lines``, one row per posting line, of that month. So every
+synthetic event also gets the lines the projector would have written for
+it, and the monthly rows get their sums (added up in memory per chunk and
+upserted with the chunk; ``check_months`` proves them against the lines): the
 kind, accounts, tiers and amounts of an ordinary event of the real book its
 province book copies (each of that book's events in turn, year-end closes
 and carry-forwards left out, about two lines an event), dated on a random
@@ -122,6 +125,17 @@ class LineGroup:
 
     kind: str
     lines: tuple[tuple[str, int, int], ...]
+
+    @cached_property
+    def sums(self) -> tuple[tuple[str, int, int, int, int], ...]:
+        """(account, tier, debit, credit, closed) per account and tier of the lines: what they add to a monthly row."""
+        totals: dict[tuple[str, int], list[int]] = {}
+        for account, tier, amount in self.lines:
+            row = totals.setdefault((account, tier), [0, 0, 0])
+            row[0 if amount > 0 else 1] += abs(amount)
+            if self.kind == "YearClosed":
+                row[2] += amount
+        return tuple((account, tier, *row) for (account, tier), row in totals.items())
 
     @cached_property
     def copy_lines(self) -> tuple[str, ...]:
@@ -241,37 +255,84 @@ def ledger_as_of_reader(engine: Engine) -> Reader:
 
 
 def driver_as_of_reader(connection: Any, placeholder: str) -> Reader:
-    """The one aggregate statement ``balances_as_of`` sends (same SQL, same parameters), with the bare driver."""
+    """The statements ``balances_as_of`` sends (the months before the date's month, then a month of lines), with the bare driver."""
     p = placeholder
-
-    def statement(known_on: bool) -> str:
-        return (
-            "SELECT proj_lines.account, proj_lines.tier,"
-            f" sum(CASE WHEN (proj_lines.amount_fen > {p}) THEN proj_lines.amount_fen ELSE {p} END) AS sum_1,"
-            f" sum(CASE WHEN (proj_lines.amount_fen < {p}) THEN -proj_lines.amount_fen ELSE {p} END) AS sum_2,"
-            f" sum(CASE WHEN (proj_lines.kind = {p}) THEN proj_lines.amount_fen ELSE {p} END) AS sum_3"
-            f" FROM proj_lines WHERE proj_lines.book_id IN ({p}) AND proj_lines.effective_date <= {p}"
-            + (f" AND proj_lines.recorded_at <= {p}" if known_on else "")
-            + " GROUP BY proj_lines.account, proj_lines.tier ORDER BY proj_lines.account, proj_lines.tier"
-        )
-
-    statements = {known: statement(known) for known in (False, True)}
+    sums = (
+        "SELECT account, tier, sum(CASE WHEN amount_fen > 0 THEN amount_fen ELSE 0 END),"
+        " sum(CASE WHEN amount_fen < 0 THEN -amount_fen ELSE 0 END),"
+        " sum(CASE WHEN kind = 'YearClosed' THEN amount_fen ELSE 0 END) FROM proj_lines"
+        f" WHERE book_id IN ({p}) AND effective_date >= {p} AND effective_date <= {p}"
+    )
+    months = (
+        "SELECT account, tier, sum(debit_fen), sum(credit_fen), sum(closed_fen) FROM proj_months"
+        f" WHERE book_id IN ({p}) AND month < {p}"
+    )
+    earlier = (
+        f"SELECT month FROM proj_months WHERE book_id IN ({p}) AND month < {p} AND recorded_month = {p}"
+        " GROUP BY month ORDER BY month"
+    )
 
     def read(book_id: str, through: date, known_on: str | None) -> list[Any]:
-        parameters: tuple[Any, ...] = (0, 0, 0, 0, "YearClosed", 0, book_id, through.isoformat())
-        if known_on is not None:
-            parameters += (known_on,)
+        through_text = through.isoformat()
+        month = through_text[:7]
         cursor = connection.cursor()
-        cursor.execute(statements[known_on is not None], parameters)
-        rows = cursor.fetchall()
+        totals: dict[tuple[str, int], list[int]] = {}
+        if known_on is None:
+            cursor.execute(months + " GROUP BY account, tier UNION ALL " + sums + " GROUP BY account, tier",
+                           (book_id, month, book_id, month + "-01", through_text))
+            _add(totals, cursor.fetchall())
+        else:
+            cursor.execute(months + f" AND recorded_month < {p} GROUP BY account, tier UNION ALL "
+                           + sums + f" AND recorded_at <= {p} GROUP BY account, tier",
+                           (book_id, month, known_on[:7], book_id, month + "-01", through_text, known_on))
+            _add(totals, cursor.fetchall())
+            cursor.execute(earlier, (book_id, month, known_on[:7]))
+            branches = [(sums + f" AND recorded_at <= {p} AND recorded_at >= {p} GROUP BY account, tier",
+                         (book_id, earlier_month + "-01", earlier_month + "-31", known_on, known_on[:7]))
+                        for (earlier_month,) in cursor.fetchall()]
+            if branches:
+                cursor.execute(" UNION ALL ".join(sql for sql, _ in branches), tuple(v for _, values in branches for v in values))
+                _add(totals, cursor.fetchall())
         cursor.close()
         connection.commit()
-        return [
-            (account, tier, int(debit), int(credit), int(debit - credit), int(closed))
-            for account, tier, debit, credit, closed in rows
-        ]
+        return [(account, tier, debit, credit, debit - credit, closed) for (account, tier), (debit, credit, closed) in sorted(totals.items())]
 
     return read
+
+
+def _add(totals: dict[tuple[str, int], list[int]], rows: Sequence[Any]) -> None:
+    for account, tier, debit, credit, closed in rows:
+        row = totals.setdefault((account, int(tier)), [0, 0, 0])
+        row[0] += int(debit)
+        row[1] += int(credit)
+        row[2] += int(closed)
+
+
+def check_months(connection: Any, placeholder: str, book_ids: Sequence[str]) -> int:
+    """The books' monthly rows must equal a GROUP BY over their lines, or the as-of reads are wrong; return the rows compared."""
+    p = placeholder
+    queries_by_table = {
+        "proj_months": "SELECT month, recorded_month, account, tier, debit_fen, credit_fen, closed_fen FROM proj_months"
+                       f" WHERE book_id = {p} ORDER BY month, recorded_month, account, tier",
+        "proj_lines": "SELECT substr(effective_date, 1, 7), substr(recorded_at, 1, 7), account, tier,"
+                      " sum(CASE WHEN amount_fen > 0 THEN amount_fen ELSE 0 END),"
+                      " sum(CASE WHEN amount_fen < 0 THEN -amount_fen ELSE 0 END),"
+                      " sum(CASE WHEN kind = 'YearClosed' THEN amount_fen ELSE 0 END) FROM proj_lines"
+                      f" WHERE book_id = {p} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+    }
+    compared = 0
+    cursor = connection.cursor()
+    for book_id in book_ids:
+        found = {}
+        for table, query in queries_by_table.items():
+            cursor.execute(query, (book_id,))
+            found[table] = [(str(m), str(r), str(a), int(t), int(d), int(c), int(z)) for m, r, a, t, d, c, z in cursor.fetchall()]
+        if found["proj_months"] != found["proj_lines"]:
+            raise RuntimeError(f"book {book_id}: proj_months holds {found['proj_months'][:3]}…, its lines give {found['proj_lines'][:3]}…")
+        compared += len(found["proj_months"])
+    cursor.close()
+    connection.commit()
+    return compared
 
 
 def check_as_of_readers(ledger_read: Reader, driver_read: Reader, samples: Sequence[AsOfSample]) -> None:
@@ -448,6 +509,8 @@ class Filler:
         self._groups = {book.id: self.templates.get(book.template) or pool for book in self.books}
         self._by_id = {book.id: book for book in self.books}
         self._vouchers: dict[tuple[str, str], int] = {}
+        # The chunk's monthly sums: (book, month, recorded month, account, tier) -> [debit, credit, closed].
+        self._months: dict[tuple[str, str, str, str, int], list[int]] = {}
         self._days: dict[int, list[str]] = {}
         self._times = [
             f"T{self._rng.randrange(24):02d}:{self._rng.randrange(60):02d}:{self._rng.randrange(60):02d}"
@@ -478,7 +541,7 @@ class Filler:
             try:
                 with self.connection.cursor() as cursor:
                     cursor.execute("CHECKPOINT")
-                    cursor.execute(f"VACUUM ANALYZE {self.table}, proj_books, proj_balances, proj_lines")
+                    cursor.execute(f"VACUUM ANALYZE {self.table}, proj_books, proj_balances, proj_lines, proj_months")
             finally:
                 self.connection.autocommit = False
         else:
@@ -508,7 +571,7 @@ class Filler:
         tier, amount).
         """
         random_fraction = self._rng.random
-        times, vouchers = self._times, self._vouchers
+        times, vouchers, months = self._times, self._vouchers, self._months
         for offset, (book_id, version) in enumerate(chunk, start=1):
             book = self._by_id[book_id]
             groups = self._groups[book_id]
@@ -522,8 +585,35 @@ class Filler:
             key = (book_hex, period)
             voucher = vouchers[key] = vouchers.get(key, 0) + 1
             document = f"{book.year}-{book.region}-bench-{version:07d}"
+            recorded_month = recorded[:7]
+            for account, tier, debit, credit, closed in group.sums:
+                row = months.get((book_hex, period, recorded_month, account, tier))
+                if row is None:
+                    row = months[(book_hex, period, recorded_month, account, tier)] = [0, 0, 0]
+                row[0] += debit
+                row[1] += credit
+                row[2] += closed
             yield self._last_id + offset, (book_hex, version, group.kind, document, period, voucher, effective, recorded), group
         self._last_id += len(chunk)
+
+    def write_months(self) -> None:
+        """Add the monthly sums of the lines written since the last call to ``proj_months`` (one upsert, in the caller's transaction)."""
+        if not self._months:
+            return
+        columns = "book_id, month, recorded_month, account, tier, debit_fen, credit_fen, closed_fen"
+        tail = (" ON CONFLICT (book_id, month, recorded_month, account, tier) DO UPDATE SET"
+                " debit_fen = proj_months.debit_fen + excluded.debit_fen,"
+                " credit_fen = proj_months.credit_fen + excluded.credit_fen,"
+                " closed_fen = proj_months.closed_fen + excluded.closed_fen")
+        rows = [(*key, *sums) for key, sums in self._months.items()]
+        if self.backend == "postgres":
+            from psycopg2.extras import execute_values
+
+            with self.connection.cursor() as cursor:
+                execute_values(cursor, f"INSERT INTO proj_months ({columns}) VALUES %s{tail}", rows, page_size=1000)
+        else:
+            self.connection.executemany(f"INSERT INTO proj_months ({columns}) VALUES ({', '.join('?' * 8)}){tail}", rows)
+        self._months.clear()
 
     def _year_days(self, year: int) -> list[str]:
         """Every day of the year and RECORDED_LAG_DAYS days after it, as ISO text."""
@@ -559,5 +649,6 @@ class Filler:
             self.connection.executemany(
                 f"INSERT INTO proj_lines ({', '.join(LINE_COLUMNS)}) VALUES ({', '.join('?' * len(LINE_COLUMNS))})", rows
             )
+        self.write_months()
         self.connection.commit()
         self.lines += lines

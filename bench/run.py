@@ -94,6 +94,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--peer-seconds", type=float, default=peer.DEFAULT_SECONDS,
                         help=f"seconds pgledger is timed on each of {', '.join(map(str, peer.CONNECTIONS))} connections "
                              f"(only with {peer.PGLEDGER_VARIABLE}=PATH of a pgledger checkout)")
+    parser.add_argument("--only-reads", action="store_true",
+                        help="post the file, then time only the balance and as-of reads (no baselines, floor, peer, rebuild, "
+                             "child processes, writers or service)")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     arguments = parser.parse_args(argv)
     arguments.backends = [name.strip() for name in arguments.backends.split(",") if name.strip()]
@@ -155,12 +158,14 @@ def add_general_notes(report: Report) -> None:
             f"({reads.PROVINCE_REGIONS} regions × {len(reads.PROVINCE_SCHEMES)} schemes × {reads.PROVINCE_YEARS} years)"
         )
     report.note(
-        "as-of reads: queries.balances_as_of(engine, [book], through, known_on) (one aggregate query over proj_lines) "
+        "as-of reads: queries.balances_as_of(engine, [book], through, known_on) (the monthly rows proj_months before the date's month, "
+        "then that month's lines of proj_lines; with known_on also the earlier months' lines recorded in known_on's month) "
         "on a random book with a random `through` day of the book's year, "
         f"{reads.KNOWN_ON_SHARE:.0%} of them also with a random `known_on` between the book's first and last recorded line; "
         "the province's synthetic events each get the lines of an ordinary event of the real book their book copies "
         f"(closes and carry-forwards left out), dated on a random day of the book's year and recorded 0–{reads.RECORDED_LAG_DAYS} days later; "
-        "the driver sends the same statement with the same parameters, and both answers are compared first; "
+        "the driver sends the same statements, and both answers are compared first; "
+        "after each fill, the monthly rows of a few books are compared with a GROUP BY over their lines; "
         "the first pass is the ledger reading each sampled book once (its pages may still be on disk), then every read is "
         "made again by the ledger and the driver, interleaved, the one or the other first in turn"
     )
@@ -227,6 +232,8 @@ def measure_backend(backend: Backend, files: dict[int, Path], arguments: argpars
                 connection.close()
     finally:
         backend.remove_store(url)
+    if arguments.only_reads:
+        return
     measure_children(backend, files, idle, figures, report)
     if backend.name == "postgres":
         measure_writers(backend, files[1], figures, report)
@@ -260,6 +267,9 @@ def measure_posted_store(backend: Backend, ledger: Ledger, connection: Any, file
     state_bytes = int(statistics.median(len(row[3]) for row in rows))
     figures["events_table"] = {"name": table, "rows": len(rows), "median_state_bytes": state_bytes}
     figures["books"] = len({book for book, _ in reads.balance_pairs(connection)})
+    if arguments.only_reads:
+        measure_reads(backend, ledger, connection, table, posting.events, state_bytes, rows, arguments, figures, report)
+        return
     raw = measure_raw_inserts(backend, connection, table, rows, figures)
     library = measure_library(backend, posting.events, state_bytes, figures)
     report_posting(name, posting, raw, library, report)
@@ -472,6 +482,9 @@ def measure_reads(backend: Backend, ledger: Ledger, connection: Any, table: str,
         report.add(Row(backend.name, f"fill events table to {reached}, proj_lines to {filler.lines:,} "
                                      f"({added:,} events + {lines_added:,} lines by {method}{rate})", seconds, "s"))
         report.add(Row(backend.name, f"then {settle}", settle_seconds, "s"))
+        # The fill writes proj_months itself: prove it against the lines for a few books before reading.
+        sampled = [book.id.hex for book in books[:: max(1, len(books) // 4)]] + [posted_books[0].book_id]
+        latencies.setdefault("months_checked", []).append(reads.check_months(connection, placeholder, sampled))
         if filler.rows < target:
             report.note(f"{backend.name}: the fill towards {target:,} events stopped at {filler.rows:,} after the "
                         f"{arguments.fill_budget:.0f} s budget (--fill-budget); reads are timed at {filler.rows:,}")
