@@ -8,7 +8,9 @@ the same data with the machine's load falling on both alike:
 
 1. post the demo file at ``--size`` to a fresh store, add the province's
    books and fill the events table, ``proj_lines`` and ``proj_months`` to
-   ``--events`` (``bench.reads.Filler``), then settle it; check the monthly
+   ``--events`` (``bench.reads.Filler``; with ``--books N`` only the
+   first N of the province's books, so that each is as long as it would be
+   in a larger store), then settle it; check the monthly
    rows of a few books against a ``GROUP BY`` over their lines;
 2. draw ``--reads`` as-of samples (``bench.reads.as_of_samples``: a quarter
    with ``known_on``) and check that both reads give the same answer for
@@ -145,7 +147,7 @@ def measure(backend_name: str, folder: Path, arguments: argparse.Namespace) -> d
             median = statistics.median(len(row[3]) for row in rows)
             state = min((row[3] for row in rows), key=lambda value: abs(len(value) - median))
             templates = reads.line_templates(connection)
-            books = reads.add_province_books(connection, placeholder)
+            books = reads.add_province_books(connection, placeholder)[: arguments.books]
             filler = reads.Filler(backend_name, connection, table, books, state, len(rows), templates, seed=arguments.seed)
             print(f"as_of_months: {backend_name}: filling to {arguments.events:,} events", file=sys.stderr, flush=True)
             seconds = filler.fill_to(arguments.events, time.perf_counter() + arguments.fill_budget)
@@ -190,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=2, help="demo generator size of the posted file the books copy")
     parser.add_argument("--reads", type=int, default=2000)
     parser.add_argument("--explain", type=int, default=300, help="samples explained each way (PostgreSQL)")
+    parser.add_argument("--books", type=int, default=None,
+                        help="fill and read only the first N province books: 1,000,000 events on 160 books give each book "
+                             "the lines it has at 10,000,000 events on all 1,600")
     parser.add_argument("--fill-budget", type=float, default=3600)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--backends", default="postgres,sqlite")
