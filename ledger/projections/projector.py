@@ -271,10 +271,11 @@ class Projector:
         ``REBUILD_PAGE_NOTIFICATIONS`` at a time: each page's lines and
         periods are written with ``COPY`` (``executemany`` on SQLite), while
         books, balances, fiscal accounts and months (a row per book and
-        account, and month) are summed in memory and written once at the end. The lines' secondary
-        indexes are dropped for the load and built once after it. The
-        tracking row is taken first and moved last, so a projector catching
-        up meanwhile waits, then finds the position moved and backs off.
+        account, or per book, account and month) are summed in memory and
+        written once at the end. The lines' secondary indexes are dropped
+        for the load and built once after it. The tracking row is taken
+        first and moved last, so a projector catching up meanwhile waits,
+        then finds the position moved and backs off.
         """
         self.drop_tables()
         self.create_tables()
