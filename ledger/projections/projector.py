@@ -270,12 +270,11 @@ class Projector:
         The log is streamed (a server-side cursor on PostgreSQL), a page of
         ``REBUILD_PAGE_NOTIFICATIONS`` at a time: each page's lines and
         periods are written with ``COPY`` (``executemany`` on SQLite), while
-        books, balances, fiscal accounts and months (a row per book and
-        account, or per book, account and month) are summed in memory and
-        written once at the end. The lines' secondary indexes are dropped
-        for the load and built once after it. The tracking row is taken
-        first and moved last, so a projector catching up meanwhile waits,
-        then finds the position moved and backs off.
+        books, balances, fiscal accounts and months (per book and account) are
+        summed in memory and written once at the end. The lines' secondary
+        indexes are dropped for the load and built once after it. The
+        tracking row is taken first and moved last, so a projector catching
+        up meanwhile waits, then finds the position moved and backs off.
         """
         self.drop_tables()
         self.create_tables()
