@@ -25,7 +25,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 GENESIS = "0" * 64
+# The types a link's top-level attributes may have that canonical JSON writes through ``_plain``.
+_PLAIN_AT_TOP = (UUID, datetime, date, Decimal)
 
 
 def _plain(value: Any) -> Any:
@@ -41,14 +45,75 @@ def _plain(value: Any) -> Any:
 
 
 def canonical(value: Any) -> str:
+    """``value`` as canonical JSON: sorted keys, no spaces, text as itself (not ``\\u`` escapes).
+
+    Defined as ``json.dumps(value, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False, default=_plain)``, and written faster where it can
+    be (``fast_canonical``). Raises ``TypeError`` for a value JSON cannot hold.
+    """
+    fast = fast_canonical(value)
+    if fast is not None:
+        return fast.decode("utf-8")
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
 
 
+def canonical_bytes(value: Any) -> bytes:
+    """``canonical(value)`` in UTF-8; raises ``UnicodeEncodeError`` for a lone surrogate, ``TypeError`` as ``canonical``."""
+    fast = fast_canonical(value)
+    if fast is not None:
+        return fast
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain).encode("utf-8")
+
+
+def fast_canonical(value: Any) -> bytes | None:
+    """``canonical(value)`` in UTF-8 written by ``orjson``, or None where only ``json`` writes it.
+
+    For values made only of ``dict`` (text keys), ``list``, ``tuple``, text,
+    ``int``, ``bool`` and ``None`` — every event and document the ledger
+    writes — ``orjson`` with sorted keys writes exactly the bytes of the
+    definition, about ten times faster (tests/test_chain_encoding.py holds
+    the two side by side). Anything else — a float, whose digits the two
+    write differently; a UUID or a date inside a value, which ``orjson``
+    would write in its own way; an integer beyond 64 bits; text with a lone
+    surrogate, which ``orjson`` refuses — is left to ``json``.
+    """
+    try:
+        if _writes_alike(value):
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, RecursionError):
+        pass
+    return None
+
+
+def _writes_alike(value: Any) -> bool:
+    """True when ``value`` holds only the JSON types ``orjson`` and ``json`` write the same way."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if not isinstance(key, str) or not _writes_alike(item):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:
+            if not _writes_alike(item):
+                return False
+        return True
+    return isinstance(value, str) or kind is int or kind is bool or value is None
+
+
 def chain_hash(previous: str, kind: str, fields: Mapping[str, Any]) -> str:
-    """The link after ``previous`` for an event of class ``kind`` with these attributes (``chain`` itself left out)."""
-    content = {key: value for key, value in fields.items() if key != "chain"}
-    text = previous + "\n" + kind + "\n" + canonical(content)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """The link after ``previous`` for an event of class ``kind`` with these attributes (``chain`` itself left out).
+
+    SHA-256, as 64 hex digits, of ``previous + "\\n" + kind + "\\n" +
+    canonical(fields without chain)`` in UTF-8. Raises ``TypeError`` for an
+    attribute JSON cannot hold.
+    """
+    # UUIDs, times and decimals at the top (the event's id and timestamp) are written as ``_plain`` writes them.
+    content = {
+        key: _plain(value) if isinstance(value, _PLAIN_AT_TOP) else value for key, value in fields.items() if key != "chain"
+    }
+    head = (previous + "\n" + kind + "\n").encode("utf-8")
+    return hashlib.sha256(head + canonical_bytes(content)).hexdigest()
 
 
 def kind_of_topic(topic: str) -> str:
