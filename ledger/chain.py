@@ -18,6 +18,7 @@ projections, which all remember more than is left.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -28,8 +29,9 @@ from uuid import UUID
 import orjson
 
 GENESIS = "0" * 64
-# The types a link's top-level attributes may have that canonical JSON writes through ``_plain``.
-_PLAIN_AT_TOP = (UUID, datetime, date, Decimal)
+# Types of a link's top-level attributes (an event's id and timestamp) written here as ``_plain`` writes them;
+# a subclass of one is left to ``json``, which calls ``_plain`` for it too.
+_PLAIN_AT_TOP = frozenset({UUID, datetime, date, Decimal})
 
 
 def _plain(value: Any) -> Any:
@@ -86,19 +88,35 @@ def fast_canonical(value: Any) -> bytes | None:
 
 
 def _writes_alike(value: Any) -> bool:
-    """True when ``value`` holds only the JSON types ``orjson`` and ``json`` write the same way."""
+    """True when ``value`` holds only the JSON types ``orjson`` and ``json`` write the same way.
+
+    The types of a container's items are gathered in C (``set(map(type, …))``),
+    those of a list of lists (an event's postings) all at once; only items
+    that are not plain leaves are looked at one by one.
+    """
     kind = type(value)
     if kind is dict:
-        for key, item in value.items():
-            if not isinstance(key, str) or not _writes_alike(item):
-                return False
+        if not _TEXT.issuperset(map(type, value)) and not all(isinstance(key, str) for key in value):
+            return False
+        items: Any = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        return kind in _LEAVES or isinstance(value, str)
+    kinds = set(map(type, items))
+    if kinds <= _LEAVES:
         return True
-    if kind is list or kind is tuple:
-        for item in value:
-            if not _writes_alike(item):
-                return False
+    if kinds == _LIST and _LEAVES.issuperset(map(type, itertools.chain.from_iterable(items))):
         return True
-    return isinstance(value, str) or kind is int or kind is bool or value is None
+    for item in items:
+        if type(item) not in _LEAVES and not _writes_alike(item):
+            return False
+    return True
+
+
+_LIST = {list}
+_TEXT = frozenset({str})
+_LEAVES = frozenset({str, int, bool, type(None)})
 
 
 def chain_hash(previous: str, kind: str, fields: Mapping[str, Any]) -> str:
@@ -110,7 +128,7 @@ def chain_hash(previous: str, kind: str, fields: Mapping[str, Any]) -> str:
     """
     # UUIDs, times and decimals at the top (the event's id and timestamp) are written as ``_plain`` writes them.
     content = {
-        key: _plain(value) if isinstance(value, _PLAIN_AT_TOP) else value for key, value in fields.items() if key != "chain"
+        key: _plain(value) if type(value) in _PLAIN_AT_TOP else value for key, value in fields.items() if key != "chain"
     }
     head = (previous + "\n" + kind + "\n").encode("utf-8")
     return hashlib.sha256(head + canonical_bytes(content)).hexdigest()
