@@ -423,7 +423,8 @@ def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Doc
         name = unknown_anywhere[0]
         raise DocumentFormatError(f"is not a field of any document{_nearest(name, FIELD_NAMES)}", document_id=document_id, field=name if len(name) <= 64 else name[:64] + "…")
     _check_text(document_id or "(no id)", raw)
-    document_id = _document_id("(no id)", "id", raw.get("id", ""))
+    if document_id is None:
+        document_id = _document_id("(no id)", "id", "")  # refused: an id is required
     kind = _choice(DOCUMENT_TYPES)(document_id, "type", raw.get("type", ""))
     required, optional = SPECS[kind]
     unknown = sorted(set(raw) - ENVELOPE - set(required) - set(optional))
