@@ -4,12 +4,17 @@ Issue 13 asks for "a second process for reading and validating a large
 file if the measurement says it pays on two cores". This is the prototype
 and its measurement. ``read_records_in_second_process`` gives exactly the
 records ``ledger.reader.read_records`` gives for a JSON Lines file, in
-order, the refused lines with their line numbers and errors as today: the
-posting process reads and decodes the lines (cheap), a second process
-parses and validates them (``json_input.loads`` and ``read_document``,
-about a fifth of posting) a chunk of ``CHUNK_LINES`` at a time, and the
-validated records come back pickled. At most ``WINDOW_CHUNKS`` chunks are
-in flight, so memory stays flat in the file's size.
+order, the refused lines with their line numbers and errors as today
+(checked at the start of every run, on the demo file and on a file of bad
+lines): a second process (forked) opens the file, reads, decodes, parses
+and validates it (``read_records`` itself: ``json_input.loads`` and
+``read_document``, about a fifth of posting) and sends the records back
+pickled over a pipe, ``CHUNK_RECORDS`` at a time; the pipe's buffer bounds
+how far it reads ahead, so memory stays flat in the file's size. The
+posting process unpickles them (about a quarter of what reading them
+costs) and posts. A first version that sent decoded lines to a
+``ProcessPoolExecutor`` cost the posting process more than reading itself
+(its feeder threads compete for the GIL) and is not kept.
 
 The measurement posts the demo file at ``--size`` in-process on a fresh
 store, reading in the posting process and then in a second process,
