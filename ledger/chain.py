@@ -80,14 +80,14 @@ def fast_canonical(value: Any) -> bytes | None:
     surrogate, which ``orjson`` refuses — is left to ``json``.
     """
     try:
-        if _writes_alike(value):
+        if writes_alike(value):
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, RecursionError):
         pass
     return None
 
 
-def _writes_alike(value: Any) -> bool:
+def writes_alike(value: Any) -> bool:
     """True when ``value`` holds only the JSON types ``orjson`` and ``json`` write the same way.
 
     The types of a container's items are gathered in C (``set(map(type, …))``),
@@ -109,7 +109,7 @@ def _writes_alike(value: Any) -> bool:
     if kinds == _LIST and _LEAVES.issuperset(map(type, itertools.chain.from_iterable(items))):
         return True
     for item in items:
-        if type(item) not in _LEAVES and not _writes_alike(item):
+        if type(item) not in _LEAVES and not writes_alike(item):
             return False
     return True
 
