@@ -73,7 +73,7 @@ def fast_canonical(value: Any) -> bytes | None:
     For values made only of ``dict`` (text keys), ``list``, ``tuple``, text,
     ``int``, ``bool`` and ``None`` — every event and document the ledger
     writes — ``orjson`` with sorted keys writes exactly the bytes of the
-    definition, about ten times faster (tests/test_chain_encoding.py holds
+    definition, about ten times faster (tests/test_posting_lean.py holds
     the two side by side). Anything else — a float, whose digits the two
     write differently; a UUID or a date inside a value, which ``orjson``
     would write in its own way; an integer beyond 64 bits; text with a lone

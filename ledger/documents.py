@@ -136,7 +136,7 @@ def _text(document_id: str, name: str, value: Any) -> str:
 # Tab, line feed and carriage return may stand in a memo; no other control character may.
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
 # Unicode's control characters (category Cc), but those allowed: all of them lie below U+0100 (U+0000–U+001F,
-# U+007F–U+009F), a set the Unicode Stability Policy fixes for ever; tests/test_inputs.py checks every code point.
+# U+007F–U+009F), a set the Unicode Stability Policy fixes for ever; tests/test_posting_lean.py checks every code point.
 _FORBIDDEN_CONTROL = re.compile("[" + "".join(
     re.escape(chr(code)) for code in range(0x100) if unicodedata.category(chr(code)) == "Cc" and chr(code) not in _ALLOWED_CONTROLS
 ) + "]")

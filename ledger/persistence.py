@@ -148,7 +148,7 @@ class LedgerTranscoder(JSONTranscoder):
     ``{"_type_": name, "_data_": …}``. When every other value is plain JSON
     (``ledger.chain.writes_alike``: dicts, lists, text, whole numbers, true,
     false, null — every event the ledger writes) it is written by
-    ``orjson``, which gives exactly those bytes (tests/test_chain_encoding.py);
+    ``orjson``, which gives exactly those bytes (tests/test_posting_lean.py);
     anything else goes through the library's encoder. Decoding is the library's.
     """
 
