@@ -149,15 +149,16 @@ def stored_link(previous: str, topic: str, stored_fields: Mapping[str, Any]) -> 
     return chain_hash(previous, kind_of_topic(topic), stored_fields)
 
 
-def fields_to_link(event_class: type, fields: Mapping[str, Any]) -> dict[str, Any]:
+def fields_to_link(event_class: type, fields: Mapping[str, Any]) -> Mapping[str, Any]:
     """What the writer links for a new event: its fields, and its ``class_version`` when the store will record one.
 
     The mapper stores ``class_version`` only when it is above 1
     (``eventsourcing.persistence.Mapper.to_stored_event``), so a version-1
     event links exactly what it did before class versions were declared.
+    A version-1 event's mapping is returned as it is, not copied: callers only read it.
     """
     class_version = getattr(event_class, "class_version", 1)
-    return {**fields, "class_version": class_version} if class_version > 1 else dict(fields)
+    return {**fields, "class_version": class_version} if class_version > 1 else fields
 
 
 def link_of(event: Any, previous: str) -> str:

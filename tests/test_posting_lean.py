@@ -207,3 +207,11 @@ def test_a_back_dated_payment_is_still_judged_on_later_days():
     # Dated 10 March or later, there is no later day: 20.00 is left, so 30.00 falls 10.00 short that day.
     (error,) = check_overdraft(book.balances, book.bank_days, date(2024, 3, 12), [Posting("1002", 0, -3000)], book.bank_last_day)
     assert "on 2024-03-12" in error.message and "too little by 10.00" in error.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.none() | st.booleans() | st.integers() | text | st.binary(max_size=4) | st.uuids() | text.map(JsonNumber), max_size=8))
+def test_copy_line_is_every_field_as_copy_writes_it(row):
+    from ledger.bulk import copy_field, copy_line
+
+    assert copy_line(tuple(row)) == "\t".join(map(copy_field, row))
