@@ -404,6 +404,8 @@ DOCUMENT_TYPES = tuple(SPECS)
 ENVELOPE = frozenset({"id", "type", "date", "actor"})
 # Every field of some document type: a name outside it is a misspelling, whatever the type.
 FIELD_NAMES = ENVELOPE.union(*(set(required) | set(optional) for required, optional in SPECS.values()))
+# The fields each type reads: the envelope, its required and its optional fields.
+_KNOWN_FIELDS = {kind: ENVELOPE | set(required) | set(optional) for kind, (required, optional) in SPECS.items()}
 # Types whose amount the policy engine may compute from their facts.
 COMPUTABLE_TYPES = frozenset({"contribution", "subsidy", "claim", "assistance", "sponsorship", "remittance"})
 
@@ -417,7 +419,7 @@ def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Doc
     raw = {k: v for k, v in raw.items() if v is not None and v != ""}
     if len(raw) > MAXIMUM_FIELDS:
         raise DocumentFormatError(f"has {len(raw)} fields; a document has at most {MAXIMUM_FIELDS}", field=None)
-    unknown_anywhere = sorted((str(key) for key in raw if key not in FIELD_NAMES), key=str)
+    unknown_anywhere = [] if FIELD_NAMES.issuperset(raw) else sorted((str(key) for key in raw if key not in FIELD_NAMES), key=str)
     document_id = _document_id("(no id)", "id", raw["id"]) if "id" in raw else None
     if unknown_anywhere:
         name = unknown_anywhere[0]
@@ -427,7 +429,7 @@ def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Doc
         document_id = _document_id("(no id)", "id", "")  # refused: an id is required
     kind = _choice(DOCUMENT_TYPES)(document_id, "type", raw.get("type", ""))
     required, optional = SPECS[kind]
-    unknown = sorted(set(raw) - ENVELOPE - set(required) - set(optional))
+    unknown = [] if _KNOWN_FIELDS[kind].issuperset(raw) else sorted(set(raw) - _KNOWN_FIELDS[kind])
     if unknown:
         raise DocumentFormatError(
             f"is not a field of a {kind} document (fields: {', '.join([*required, *optional])})",
