@@ -6,10 +6,12 @@ clock fixed (each event's timestamp is one microsecond after the last,
 from 2026-01-01T00:00:00+00:00), then prints, per table, the number of rows
 and the SHA-256 of its rows read back in key order, and one digest of all
 of them. Two versions of the ledger that write the same bytes for the same
-file print the same lines; to compare a change with its base:
+file print the same lines; to compare a change with its base, run the
+base from a folder of its own (``python -m`` puts the current folder first
+on the path, before ``PYTHONPATH``, so the base must be the current folder):
 
-    git archive BASE ledger | tar -x -C /tmp/base
-    PYTHONPATH=/tmp/base .venv/bin/python -m bench.stored_digest --size 10 --backend sqlite
+    mkdir /tmp/base && git archive BASE ledger bench | tar -x -C /tmp/base && cp bench/stored_digest.py /tmp/base/bench/
+    (cd /tmp/base && $OLDPWD/.venv/bin/python -m bench.stored_digest --size 10 --backend sqlite)
     .venv/bin/python -m bench.stored_digest --size 10 --backend sqlite
 
 Every column of every table of the store is read (events with their
