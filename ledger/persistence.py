@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import orjson
-from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoder
+from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import Connection, Engine, and_, or_, text
@@ -23,7 +22,6 @@ from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ledger.chain import writes_alike
 from ledger import bulk, formats, registry, seals  # noqa: F401  (seals registers its table with the registry's)
 from ledger.access import tables as access_tables  # noqa: F401  (users, grants, proposals: with the registry's)
 
@@ -140,46 +138,8 @@ class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
         create_schema(engine, lambda: formats.prepare(engine, url, create))
 
 
-class LedgerTranscoder(JSONTranscoder):
-    """The library's JSON transcoder, writing the usual event faster and byte for byte the same.
-
-    ``encode`` is ``JSONTranscoder.encode``: compact JSON in UTF-8, keys in
-    the order given, a value of a registered type (the event's timestamp) as
-    ``{"_type_": name, "_data_": …}``. When every other value is plain JSON
-    (``ledger.chain.writes_alike``: dicts, lists, text, whole numbers, true,
-    false, null — every event the ledger writes) it is written by
-    ``orjson``, which gives exactly those bytes (tests/test_posting_lean.py);
-    anything else goes through the library's encoder. Decoding is the library's.
-    """
-
-    def encode(self, obj: Any) -> bytes:
-        if type(obj) is dict:
-            state: dict[str, Any] = {}
-            for key, value in obj.items():
-                transcoding = self.types.get(type(value))
-                if transcoding is not None and not isinstance(value, _JSON_NATIVE) and value is not None:
-                    value = {"_type_": transcoding.name, "_data_": transcoding.encode(value)}
-                state[key] = value
-            try:
-                if writes_alike(state):
-                    return orjson.dumps(state)
-            except (orjson.JSONEncodeError, RecursionError):
-                pass
-        return super().encode(obj)
-
-
-# Types the json module writes itself, never through the transcoder's default hook.
-_JSON_NATIVE = (str, int, float, list, tuple, dict)
-
-
 class LedgerFactory(SQLAlchemyFactory):
     application_recorder_class = LedgerApplicationRecorder
-
-    def transcoder(self) -> Transcoder:
-        """``LedgerTranscoder``, unless ``TRANSCODER_TOPIC`` names another."""
-        if self.env.get(self.TRANSCODER_TOPIC):
-            return super().transcoder()
-        return LedgerTranscoder()
 
 
 PERSISTENCE_TOPIC = "ledger.persistence:LedgerFactory"

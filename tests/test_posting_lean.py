@@ -2,8 +2,8 @@
 
 Every shortcut here has a definition it must equal: canonical JSON is
 ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-default=_plain)``, an event's stored state is the library's
-``JSONTranscoder.encode``, a registry row's entries are ``json.dumps``,
+default=_plain)``, a registry row's entries are ``json.dumps``, a row
+of ``COPY`` text is every field as ``copy_field`` writes it,
 a control character is Unicode's category Cc, and the overdraft check with
 the book's last bank days is the check that scans every later day. Each
 test holds the fast form against the definition itself.
@@ -14,12 +14,10 @@ from __future__ import annotations
 import json
 import pickle
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import date, datetime, timezone
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +26,6 @@ from ledger.aggregates.book import Book, BookKey
 from ledger.documents import _FORBIDDEN_CONTROL, Document, read_document
 from ledger.errors import AccountOverdrawnError, DocumentFormatError, LedgerError
 from ledger.json_input import JsonNumber
-from ledger.persistence import LedgerTranscoder
 from ledger.postings import Posting, check_overdraft
 from ledger.registry import entries_json
 
@@ -102,43 +99,6 @@ def test_chain_link_is_the_documented_hash():
     import hashlib
 
     assert chain.chain_hash("f" * 64, "ClaimPaid", fields) == hashlib.sha256(text_form.encode("utf-8")).hexdigest()
-
-
-def library_transcoder() -> JSONTranscoder:
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
-        transcoder.register(transcoding)
-    return transcoder
-
-
-def ledger_transcoder() -> LedgerTranscoder:
-    transcoder = LedgerTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
-        transcoder.register(transcoding)
-    return transcoder
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.dictionaries(text, values.filter(lambda v: not isinstance(v, date)), max_size=6), st.datetimes(timezones=st.just(timezone.utc)))
-def test_event_state_is_stored_as_the_library_stores_it(state, moment):
-    state = {"timestamp": moment, **state}
-    try:
-        expected = library_transcoder().encode(state)
-    except (TypeError, UnicodeEncodeError) as error:
-        with pytest.raises(type(error)):
-            ledger_transcoder().encode(state)
-        return
-    assert ledger_transcoder().encode(state) == expected
-
-
-def test_stored_event_of_a_book_is_the_library_encoding():
-    book = Book.open(BookKey("500101", "resident", 2024))
-    book.record(Book.ClaimPaid, document_id="C-1", effective_date=date(2024, 3, 5), actor="清算科",
-                postings=(Posting("5101.01", 1, 12345), Posting("1002", 0, -12345)), content_hash="a" * 64, computation=None)
-    for event in book.collect_events():
-        state = dict(vars(event))
-        state.pop("originator_id"), state.pop("originator_version")
-        assert ledger_transcoder().encode(state) == library_transcoder().encode(state)
 
 
 @pytest.mark.parametrize("entries", [[], [["ab12", 3]], [["0f" * 16, 1], ["cd" * 16, 12]], [["a b", 1]], [["x", True]], [["x", 1, 2]]])
