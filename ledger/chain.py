@@ -90,27 +90,31 @@ def fast_canonical(value: Any) -> bytes | None:
 def writes_alike(value: Any) -> bool:
     """True when ``value`` holds only the JSON types ``orjson`` and ``json`` write the same way.
 
-    The types of a container's items are gathered in C (``set(map(type, …))``),
-    those of a list of lists (an event's postings) all at once; only items
-    that are not plain leaves are looked at one by one.
+    A walk over a stack, not recursion. The types of a container's items are
+    gathered in C (``set(map(type, …))``), those of a list of lists (an
+    event's postings) all at once; only items that are containers, or no
+    plain leaf, are looked at one by one.
     """
-    kind = type(value)
-    if kind is dict:
-        if not _TEXT.issuperset(map(type, value)) and not all(isinstance(key, str) for key in value):
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is dict:
+            if not _TEXT.issuperset(map(type, value)) and not all(isinstance(key, str) for key in value):
+                return False
+            items: Any = value.values()
+        elif kind is list or kind is tuple:
+            items = value
+        elif kind in _LEAVES or isinstance(value, str):
+            continue
+        else:
             return False
-        items: Any = value.values()
-    elif kind is list or kind is tuple:
-        items = value
-    else:
-        return kind in _LEAVES or isinstance(value, str)
-    kinds = set(map(type, items))
-    if kinds <= _LEAVES:
-        return True
-    if kinds == _LIST and _LEAVES.issuperset(map(type, itertools.chain.from_iterable(items))):
-        return True
-    for item in items:
-        if type(item) not in _LEAVES and not writes_alike(item):
-            return False
+        kinds = set(map(type, items))
+        if kinds <= _LEAVES:
+            continue
+        if kinds == _LIST and _LEAVES.issuperset(map(type, itertools.chain.from_iterable(items))):
+            continue
+        pending.extend(item for item in items if type(item) not in _LEAVES)
     return True
 
 
