@@ -9,10 +9,12 @@ used: this process's own (``getrusage``) and, on PostgreSQL, those of the
 server backends of the bench database (``/proc/PID/stat``, so the server
 must run on this machine). Rates per CPU second compare two versions of
 the ledger run one after the other, e.g. a base commit unpacked into a
-folder against the working tree:
+folder against the working tree. The base runs from its own folder:
+``python -m`` puts the current folder first on the path, before
+``PYTHONPATH``, so ``PYTHONPATH=/tmp/base`` alone would time the working tree:
 
-    git archive BASE ledger | tar -x -C /tmp/base
-    PYTHONPATH=/tmp/base .venv/bin/python -m bench.cpu --size 20 --backend postgres
+    mkdir /tmp/base && git archive BASE ledger bench | tar -x -C /tmp/base
+    (cd /tmp/base && $OLDPWD/.venv/bin/python -m bench.cpu --size 20 --backend postgres)
     .venv/bin/python -m bench.cpu --size 20 --backend postgres
 
 PostgreSQL is reached at ``LEDGER_BENCH_POSTGRES``, whose ``ledger_*``,

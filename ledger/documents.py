@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
+import orjson
+
 from ledger import accounts as chart
 from ledger.aggregates.book import Book, BookKey
 from ledger.errors import (
@@ -31,6 +33,7 @@ from ledger.errors import (
     TierError,
 )
 from ledger import json_input
+from ledger.chain import fast_canonical
 from ledger.dates import DateFormatError, parse_date
 from ledger.flags import parse_flag
 from ledger.money import FenFractionError, MoneyFormatError, parse_yuan, shown
@@ -81,8 +84,17 @@ class Document:
         return {"id": self.id, "type": self.type, "date": self.date.isoformat(), **self.fields}
 
     def content_hash(self) -> str:
-        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        """SHA-256 (64 hex digits) of the canonical JSON of ``canonical()``: sorted keys, no spaces, UTF-8.
+
+        The JSON is ``json.dumps(…, sort_keys=True, separators=(",", ":"),
+        ensure_ascii=False)``, written by ``ledger.chain.fast_canonical`` where
+        that gives the same bytes. Raises ``TypeError`` for a field JSON cannot hold.
+        """
+        canonical = self.canonical()
+        data = fast_canonical(canonical)
+        if data is None:
+            data = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(data).hexdigest()
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
@@ -123,18 +135,23 @@ def _text(document_id: str, name: str, value: Any) -> str:
 
 # Tab, line feed and carriage return may stand in a memo; no other control character may.
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
+# Unicode's control characters (category Cc), but those allowed: all of them lie below U+0100 (U+0000–U+001F,
+# U+007F–U+009F), a set the Unicode Stability Policy fixes for ever; tests/test_posting_lean.py checks every code point.
+_FORBIDDEN_CONTROL = re.compile("[" + "".join(
+    re.escape(chr(code)) for code in range(0x100) if unicodedata.category(chr(code)) == "Cc" and chr(code) not in _ALLOWED_CONTROLS
+) + "]")
 
 
 def _check_printable(document_id: str, name: str, value: str) -> None:
     """Refuse a control character (NUL, ESC, DEL …): it prints as nothing, and a database may cut the text at it."""
-    for position, character in enumerate(value, start=1):
-        if unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS:
-            raise DocumentFormatError(
-                f"has the control character U+{ord(character):04X} at character {position}; text may hold no control "
-                "characters but tab and line breaks",
-                document_id=document_id,
-                field=name,
-            )
+    found = _FORBIDDEN_CONTROL.search(value)
+    if found is not None:
+        raise DocumentFormatError(
+            f"has the control character U+{ord(found.group()):04X} at character {found.start() + 1}; text may hold no "
+            "control characters but tab and line breaks",
+            document_id=document_id,
+            field=name,
+        )
 
 
 def _region(document_id: str, name: str, value: Any) -> str:
@@ -387,6 +404,8 @@ DOCUMENT_TYPES = tuple(SPECS)
 ENVELOPE = frozenset({"id", "type", "date", "actor"})
 # Every field of some document type: a name outside it is a misspelling, whatever the type.
 FIELD_NAMES = ENVELOPE.union(*(set(required) | set(optional) for required, optional in SPECS.values()))
+# The fields each type reads: the envelope, its required and its optional fields.
+_KNOWN_FIELDS = {kind: ENVELOPE | set(required) | set(optional) for kind, (required, optional) in SPECS.items()}
 # Types whose amount the policy engine may compute from their facts.
 COMPUTABLE_TYPES = frozenset({"contribution", "subsidy", "claim", "assistance", "sponsorship", "remittance"})
 
@@ -400,16 +419,17 @@ def read_document(raw: Mapping[str, Any], default_actor: str = "unknown") -> Doc
     raw = {k: v for k, v in raw.items() if v is not None and v != ""}
     if len(raw) > MAXIMUM_FIELDS:
         raise DocumentFormatError(f"has {len(raw)} fields; a document has at most {MAXIMUM_FIELDS}", field=None)
-    unknown_anywhere = sorted((str(key) for key in raw if key not in FIELD_NAMES), key=str)
+    unknown_anywhere = [] if FIELD_NAMES.issuperset(raw) else sorted((str(key) for key in raw if key not in FIELD_NAMES), key=str)
     document_id = _document_id("(no id)", "id", raw["id"]) if "id" in raw else None
     if unknown_anywhere:
         name = unknown_anywhere[0]
         raise DocumentFormatError(f"is not a field of any document{_nearest(name, FIELD_NAMES)}", document_id=document_id, field=name if len(name) <= 64 else name[:64] + "…")
     _check_text(document_id or "(no id)", raw)
-    document_id = _document_id("(no id)", "id", raw.get("id", ""))
+    if document_id is None:
+        document_id = _document_id("(no id)", "id", "")  # refused: an id is required
     kind = _choice(DOCUMENT_TYPES)(document_id, "type", raw.get("type", ""))
     required, optional = SPECS[kind]
-    unknown = sorted(set(raw) - ENVELOPE - set(required) - set(optional))
+    unknown = [] if _KNOWN_FIELDS[kind].issuperset(raw) else sorted(set(raw) - _KNOWN_FIELDS[kind])
     if unknown:
         raise DocumentFormatError(
             f"is not a field of a {kind} document (fields: {', '.join([*required, *optional])})",
@@ -459,6 +479,12 @@ def _check_text(document_id: str, raw: Mapping[str, Any]) -> None:
     Almost every document is plain text, so the whole of it is encoded once
     first (one C call); only when that fails is it walked to name the field.
     """
+    try:
+        # orjson refuses a lone surrogate in any text it writes (and writes the common document ten times faster).
+        orjson.dumps(raw)
+        return
+    except (orjson.JSONEncodeError, RecursionError):
+        pass
     try:
         json.dumps(raw, ensure_ascii=False, check_circular=False).encode("utf-8")
         return

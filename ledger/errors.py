@@ -18,6 +18,10 @@ class LedgerError(Exception):
         self.message = message
         super().__init__(self.describe())
 
+    def __reduce__(self) -> tuple:
+        """Pickle as it stands: message, document, field and the text already made (another process's refusal reads the same)."""
+        return (_restore, (type(self), self.args), self.__dict__)
+
     def for_document(self, document_id: str) -> "LedgerError":
         """Name the document, when the check that raised did not know it."""
         if self.document_id is None:
@@ -34,6 +38,13 @@ class LedgerError(Exception):
         where = ", ".join(parts)
         prefix = f"{where}: " if where else ""
         return f"{prefix}{self.message} [{self.rule}]"
+
+
+def _restore(kind: type, args: tuple) -> LedgerError:
+    """A pickled refusal, made without calling ``__init__`` again (which would describe the description)."""
+    error = kind.__new__(kind)
+    error.args = args
+    return error
 
 
 class DocumentFormatError(LedgerError):

@@ -143,6 +143,7 @@ def check_overdraft(
     bank_days: Mapping[BalanceKey, Mapping[str, int]],
     effective_date: date,
     postings: Sequence[Posting],
+    last_days: Mapping[BalanceKey, str] | None = None,
 ) -> list[LedgerError]:
     """No bank account (1001–1005) may be below zero at the end of the document's day or of any later day.
 
@@ -154,7 +155,10 @@ def check_overdraft(
     judged is the one at the end of each day, whatever order that day's
     documents were posted in. Each refusal names the account, the first
     date it would fall below zero and the shortfall in yuan (the deepest
-    deficit the document would cause).
+    deficit the document would cause). ``last_days``, when given, holds
+    for each bank account a date no day of ``bank_days`` is after (the
+    book's ``bank_last_day``): a document dated on or after it has no later
+    day, so the days are not scanned.
     Raises nothing; returns ``AccountOverdrawnError`` values.
     """
     movement: dict[BalanceKey, int] = {}
@@ -166,8 +170,10 @@ def check_overdraft(
     for key, change_fen in sorted(movement.items()):
         if change_fen >= 0:
             continue
-        days = bank_days.get(key, {})
-        later = sorted((d, fen) for d, fen in days.items() if d > day)
+        if last_days is not None and last_days.get(key, "") <= day:
+            later: list[tuple[str, int]] = []
+        else:
+            later = sorted((d, fen) for d, fen in bank_days.get(key, {}).items() if d > day)
         running_fen = balances.get(key, 0) - sum(fen for _, fen in later) + change_fen
         first: tuple[str, int] | None = (day, running_fen) if running_fen < 0 else None
         lowest = (day, running_fen)

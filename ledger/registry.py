@@ -50,13 +50,22 @@ class Registered:
 
 
 def row(document_id: str, content_hash: str, document_type: str, entries: list[list[object]]) -> dict[str, object]:
+    """A registry row; ``entries`` are ``[book id hex, version]`` pairs, stored as ``json.dumps(entries)`` writes them."""
     return {
         "document_id": document_id,
         "content_hash": content_hash,
         "document_type": document_type,
-        "entries": json.dumps(entries),
+        "entries": entries_json(entries),
         "reversed_by": None,
     }
+
+
+def entries_json(entries: list[list[object]]) -> str:
+    """``json.dumps(entries)``, byte for byte (``", "`` between items); formatted directly for ``[hex, int]`` pairs."""
+    for entry in entries:
+        if not (len(entry) == 2 and type(entry[0]) is str and entry[0].isascii() and entry[0].isalnum() and type(entry[1]) is int):
+            return json.dumps(entries)
+    return "[" + ", ".join(f'["{book}", {version}]' for book, version in entries) + "]"
 
 
 def write(session: Session, rows: Sequence[dict[str, object]], reversals: Sequence[tuple[str, str]]) -> None:

@@ -272,6 +272,9 @@ class Book(Aggregate):
         # Each bank account's net movement per effective date (ISO YYYY-MM-DD), so a
         # back-dated document is judged against every later day (check_overdraft).
         self.bank_days: dict[BalanceKey, dict[str, int]] = {}
+        # The latest effective date each bank account has moved on, so a document dated on or after it
+        # has no later day to be judged against (check_overdraft skips the scan).
+        self.bank_last_day: dict[BalanceKey, str] = {}
         self.closed = False
         self.merged = False
         # Months 1..closed_through are locked.
@@ -324,6 +327,8 @@ class Book(Aggregate):
     def apply_bank_days(self, effective_date: str, postings: Sequence[Posting]) -> None:
         for posting in postings:
             if posting.account in BANK_ACCOUNTS:
+                if effective_date > self.bank_last_day.get(posting.key, ""):
+                    self.bank_last_day[posting.key] = effective_date
                 days = self.bank_days.setdefault(posting.key, {})
                 moved_fen = days.get(effective_date, 0) + posting.amount_fen
                 if moved_fen:
@@ -389,7 +394,7 @@ class Book(Aggregate):
         errors += check_self_entry(postings)
         if not issubclass(event_class, self.FLOW_EXEMPT):
             errors += check_account_flow(postings)
-        errors += check_overdraft(self.balances, self.bank_days, effective_date, postings)
+        errors += check_overdraft(self.balances, self.bank_days, effective_date, postings, self.bank_last_day)
         errors += check_one_sided(self.balances, postings)
         errors += check_turnover(self.debit_total_fen, postings)
         return errors
