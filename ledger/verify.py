@@ -400,34 +400,67 @@ def _registry_rows(ledger) -> Iterator[tuple[str, list[tuple[str, int]]]]:  # ty
 
 @dataclass
 class _RegistryIndex:
-    """What verify reads of the registry once: each book's last listed version (and its document), and entry count."""
+    """What verify reads of the registry once.
+
+    Attributes:
+      heads: each book's last version the registry lists, and the document that wrote it.
+      entries: how many registry entries name each book the store holds.
+      orphans: the rows none of whose entries names a book the store holds, with their entries.
+    """
 
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     entries: dict[str, int] = field(default_factory=dict)
+    orphans: list[tuple[str, list[tuple[str, int]]]] = field(default_factory=list)
 
 
-def _registry_index(ledger) -> _RegistryIndex:  # type: ignore[no-untyped-def]
-    """The last version the document registry says each book has, the document that wrote it, and how many entries name the book."""
+def _registry_index(ledger, present: Collection[str]) -> _RegistryIndex:  # type: ignore[no-untyped-def]
+    """Read the registry once for ``verify``: heads, entry counts of the books in ``present`` (hex ids), and orphan rows.
+
+    An entry naming a book the store does not hold is no finding when its
+    row also names a book it does: an archive of part of a store keeps a
+    document that wrote books on both sides of its scope (docs/archive.md).
+    A row naming none of the store's books names no event of it at all.
+    """
     index = _RegistryIndex()
     for document_id, entries in _registry_rows(ledger):
+        held = False
         for book_hex, version in entries:
-            index.entries[book_hex] = index.entries.get(book_hex, 0) + 1
             if version > index.heads.get(book_hex, (0, ""))[0]:
                 index.heads[book_hex] = (version, document_id)
+            if book_hex in present:
+                held = True
+                index.entries[book_hex] = index.entries.get(book_hex, 0) + 1
+        if entries and not held:
+            index.orphans.append((document_id, entries))
     return index
+
+
+def _orphan_findings(orphans: Sequence[tuple[str, list[tuple[str, int]]]]) -> list[Finding]:
+    """A finding for each registry row that names no book of the store, by its document id."""
+    findings = []
+    for document_id, entries in orphans:
+        listed = ", ".join(f"book {book_hex} version {version}" for book_hex, version in entries)
+        findings.append(
+            Finding(
+                "document registry",
+                f"the document registry has a row for {document_id} that lists {listed}, but the store holds no event of "
+                f"those books: a registry row with no event of its document, so {document_id} would be refused as already posted",
+            )
+        )
+    return findings
 
 
 def registry_rows_without_events(ledger, books: Mapping[str, str]) -> list[Finding]:  # type: ignore[no-untyped-def]
     """Every registry entry of these books that names no event of its document: the row's document id, book and version.
 
-    ``books`` maps each book's id (hex) to its name (``REGION/SCHEME/YEAR``,
-    or the hex when the store has no event of it). Such a row makes posting
+    ``books`` maps each book's id (hex) to its name (``REGION/SCHEME/YEAR``).
+    Such a row makes posting
     its document refused as a duplicate though no event of it is in the
     books. Read only for the books whose entry count differs from the
     events that confirm them (``verify``): each such book's events are read
     once, a page at a time.
     """
-    wanted: dict[str, list[tuple[int, str]]] = {}
+    wanted: dict[str, list[tuple[int, str]]] = {book_hex: [] for book_hex in books}
     for document_id, entries in _registry_rows(ledger):
         for book_hex, version in entries:
             if book_hex in books:
@@ -485,10 +518,11 @@ def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # t
     """Replay and prove every book; compare with the projections, the registry, the stored seals, snapshots and any seal files given."""
     report = Report(position=ledger.projector.log_head())
     report.findings += _catch_up(ledger)
+    identifiers = list(book_ids(ledger.app))
     context = _Context(
         projected_books={row.book_id: row for row in queries.list_books(ledger.engine)},
         fiscal={(r.region, r.scheme, r.year): r for r in queries.fiscal_accounts(ledger.engine)},
-        registry=_registry_index(ledger),
+        registry=_registry_index(ledger, {identifier.hex for identifier in identifiers}),
         snapshots=stored_snapshots(ledger),
     )
     for stored_seal in seals.stored(ledger.engine):
@@ -497,7 +531,7 @@ def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # t
     for seal in seal_files:
         context.sealed.setdefault(str(seal["book_id"]), []).append(("seal file", seal))
     seen: set[str] = set()
-    for identifier in book_ids(ledger.app):
+    for identifier in identifiers:
         seen.add(identifier.hex)
         _verify_book(ledger, identifier, context, report)
     for book_seals in context.sealed.values():
@@ -512,10 +546,9 @@ def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # t
         row = context.projected_books[book_hex]
         report.findings.append(Finding(f"{row.region}/{row.scheme}/{row.year}", "is in the projections but has no events"))
     # Registry rows that list events the store does not hold (or holds for another document), named by document id.
-    for book_hex in set(context.registry.entries) - seen:
-        context.unconfirmed[book_hex] = f"book {book_hex}"
     if context.unconfirmed:
         report.findings += registry_rows_without_events(ledger, context.unconfirmed)
+    report.findings += _orphan_findings(context.registry.orphans)
     report.findings += [Finding(d.book, d.message) for d in compare_projections(ledger)]
     report.state_events, state_findings = verify_state(ledger)
     report.findings += [Finding(aggregate, message) for aggregate, message in state_findings]
