@@ -106,7 +106,7 @@ class Replayed:
     figures_at: dict[int, dict[str, Any]] = field(default_factory=dict)
     # Where the document registry disagrees with the events.
     registry: list[str] = field(default_factory=list)
-    # Events whose registry row names them (document, content hash, this book and version): each proves one registry entry.
+    # Events whose document's registry row lists them (this book and version): each backs one registry entry.
     registry_confirmed: int = 0
     # Every rule of the book a stored event breaks, judged on the book as it stood before it.
     rules: list[str] = field(default_factory=list)
@@ -454,11 +454,10 @@ def registry_rows_without_events(ledger, books: Mapping[str, str]) -> list[Findi
     """Every registry entry of these books that names no event of its document: the row's document id, book and version.
 
     ``books`` maps each book's id (hex) to its name (``REGION/SCHEME/YEAR``).
-    Such a row makes posting
-    its document refused as a duplicate though no event of it is in the
-    books. Read only for the books whose entry count differs from the
-    events that confirm them (``verify``): each such book's events are read
-    once, a page at a time.
+    Such a row makes posting its document refused as a duplicate though no
+    event of it is in the books. ``verify`` calls this only for the books
+    whose registry entries outnumber the events that back them; each such
+    book's events are read again, a page at a time, and the registry once.
     """
     wanted: dict[str, list[tuple[int, str]]] = {book_hex: [] for book_hex in books}
     for document_id, entries in _registry_rows(ledger):
