@@ -60,7 +60,7 @@ def verify(
     history: Annotated[
         bool, typer.Option("--history", help="Verify nothing: list the verification log (who verified when, the verdict, what it covered).")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="With --history: how many of the latest verifications.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="With --history: how many of the latest verifications.")] = 50,
     db: DbOption = None,
     as_json: JsonOption = False,
     report_format_name: FormatOption = None,
