@@ -70,8 +70,7 @@ def test_inline_projection_reads_say_their_position_and_health_shows_no_lag(stor
         assert shown.status_code == 200 and cash(shown) == "1120.00"
         assert shown.headers[POSITION_HEADER] == str(head)
         assert client.get("/api/health").json() == {
-            "status": "ok", "position": head, "log_head": head, "lag": 0, "projection": "inline", "reads_from": "primary",
-            "verification": None}
+            "status": "ok", "position": head, "log_head": head, "lag": 0, "projection": "inline", "reads_from": "primary"}
         metrics = client.get("/metrics")
         assert metrics.headers["content-type"].startswith("text/plain")
         text = metrics.text

@@ -68,7 +68,9 @@ class Health(BaseModel):
     projection: str = Field(description="inline (posting projects) or follower (a ledger project --follow process does)")
     reads_from: str = Field(description="primary, or replica (LEDGER_READ_DB)")
     verification: LastVerification | None = Field(
-        description="The store's last verification (any worker, the command line), from its verification log; null if none yet"
+        None,
+        description="The store's last verification (any worker, the command line), from its verification log; "
+        "absent until the store's first",
     )
 
 
@@ -155,19 +157,22 @@ class Monitor:
         """``/api/health`` and ``/metrics``; neither needs a token (they show counts and positions, no figures)."""
         router = APIRouter(tags=["monitoring"])
 
-        @router.get("/api/health", response_model=Health)
+        @router.get("/api/health", response_model=Health, response_model_exclude_unset=True)
         def health() -> dict:
-            """Positions and lag: ``status`` is ``ok``, or ``lagging`` past ``LAGGING_EVENTS``."""
+            """Positions and lag: ``status`` is ``ok``, or ``lagging`` past ``LAGGING_EVENTS``; the store's last verification."""
             shown = self.positions()  # two queries on the stores' engines, which any thread may make
-            return {
+            answer: dict[str, Any] = {
                 "status": "lagging" if shown.lag > LAGGING_EVENTS else "ok",
                 "position": shown.position,
                 "log_head": shown.log_head,
                 "lag": shown.lag,
                 "projection": self.projection,
                 "reads_from": "replica" if self.reader is not self.primary else "primary",
-                "verification": last_verification(self.primary.engine),
             }
+            verification = last_verification(self.primary.engine)
+            if verification is not None:  # left out, not null, until the store's first verification
+                answer["verification"] = verification
+            return answer
 
         @router.get("/metrics", include_in_schema=False)
         def metrics() -> Response:
