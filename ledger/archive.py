@@ -1,4 +1,4 @@
-"""A portable archive of a store: every event as stored, the document registry, the seals, the issued statements.
+"""A portable archive of a store: every event as stored, the document registry, the seals, the issued statements, the verification log.
 
 An archive is a folder of JSON Lines files and a ``manifest.json`` (the
 format, field by field, is docs/archive.md). ``records`` reads a scope of a
@@ -25,7 +25,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version as package_version
@@ -36,7 +36,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Connection, Table, delete, func, inspect, select, text
 
-from ledger import formats, registry, seals
+from ledger import formats, registry, seals, verification_log
 from ledger.access import tables as access_tables
 from ledger.aggregates.book import Book, BookKey
 from ledger.aggregates.state import DistrictFund, Household, InsuredYear
@@ -53,8 +53,12 @@ from ledger.verify import next_event_findings, verify
 ARCHIVE_FORMAT = "ledger-archive/1"
 MANIFEST = "manifest.json"
 EVENTS, DOCUMENTS, SEALS, STATEMENTS = "events.jsonl", "documents.jsonl", "seals.jsonl", "statements.jsonl"
+VERIFICATIONS = "verifications.jsonl"
 # The files of every archive, in the order they are written and loaded: events before what refers to them.
-ARCHIVE_FILES = (EVENTS, DOCUMENTS, SEALS, STATEMENTS)
+ARCHIVE_FILES = (EVENTS, DOCUMENTS, SEALS, STATEMENTS, VERIFICATIONS)
+# The files an archive of each store format holds: format 0002 added the verification log. Both are imported, since
+# 0002 changed no record of the other files.
+FILES_OF_FORMAT: dict[str, tuple[str, ...]] = {"0001": ARCHIVE_FILES[:4], "0002": ARCHIVE_FILES}
 # What ``ledger copy`` moves beside the archive's files: the records of people, which an auditor's archive leaves out.
 USERS, GRANTS, PROPOSALS = "users", "grants", "proposals"
 ACCESS_TABLES: dict[str, Table] = {USERS: access_tables.users, GRANTS: access_tables.grants, PROPOSALS: access_tables.proposals}
@@ -208,6 +212,7 @@ def records(ledger: Ledger, exported: Exported, include_access: bool = False) ->
         yield from _seal_records(connection, exported)
         if exported.scope.whole:
             yield from _table_records(connection, STATEMENTS, issuing.issued_statements)
+            yield from _table_records(connection, VERIFICATIONS, verification_log.verifications)
             if include_access:
                 for name, table in ACCESS_TABLES.items():
                     yield from _table_records(connection, name, table)
@@ -479,18 +484,20 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
         raise ArchiveError(f"{path} is not a {ARCHIVE_FORMAT} manifest", field="format")
     store_format = manifest.get("store_format")
-    if store_format != formats.CURRENT_FORMAT:
+    if not isinstance(store_format, str) or store_format not in FILES_OF_FORMAT:
+        importable = " and ".join(FILES_OF_FORMAT)
         raise ArchiveError(
-            f"the archive holds a store of format {store_format!r}; this ledger imports format {formats.CURRENT_FORMAT}: "
+            f"the archive holds a store of format {store_format!r}; this ledger imports formats {importable}: "
             "import it with the release that wrote it, run `ledger migrate`, and export it again (docs/operations.md, Upgrading)",
             field="store_format",
         )
+    expected = FILES_OF_FORMAT[store_format]
     files = manifest.get("files")
-    if not isinstance(files, dict) or sorted(files) != sorted(ARCHIVE_FILES):
-        raise ArchiveError(f"{path} must list exactly the files {', '.join(ARCHIVE_FILES)}", field="files")
+    if not isinstance(files, dict) or sorted(files) != sorted(expected):
+        raise ArchiveError(f"{path} must list exactly the files {', '.join(expected)}", field="files")
     if not isinstance(manifest.get("books"), dict) or manifest.get("notification_ids") not in ("kept", "renumbered"):
         raise ArchiveError(f"{path} lacks its books or says nothing of its notification ids", field=MANIFEST)
-    for name in ARCHIVE_FILES:
+    for name in expected:
         _check_file(folder / name, files[name])
     return manifest
 
@@ -516,9 +523,12 @@ def _check_file(path: Path, stated: Any) -> None:
         )
 
 
-def read_archive(folder: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
-    """Every record of a checked archive as ``(file, line number, record)``; ``ArchiveError`` naming the line that does not parse."""
-    for name in ARCHIVE_FILES:
+def read_archive(folder: Path, names: Sequence[str] = ARCHIVE_FILES) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """Every record of a checked archive as ``(file, line number, record)``; ``ArchiveError`` naming the line that does not parse.
+
+    ``names`` are the archive's files (``FILES_OF_FORMAT`` of its manifest's ``store_format``), read in that order.
+    """
+    for name in names:
         with open(folder / name, "rb") as handle:
             for number, line in enumerate(iter(lambda: handle.readline(MAXIMUM_LINE_BYTES + 1), b""), start=1):
                 if len(line) > MAXIMUM_LINE_BYTES:
@@ -538,7 +548,7 @@ def read_archive(folder: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
 def stored_rows(ledger: Ledger) -> dict[str, int]:
     """How many rows each table of records holds (events, registry, seals, issued statements, users, grants, proposals)."""
     events = ledger.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-    counted = [events, registry.documents, seals.seals, issuing.issued_statements, *ACCESS_TABLES.values()]
+    counted = [events, registry.documents, seals.seals, issuing.issued_statements, verification_log.verifications, *ACCESS_TABLES.values()]
     inspector = inspect(ledger.engine)
     with ledger.engine.connect() as connection:
         return {
@@ -588,7 +598,7 @@ class _Loader:
         self.events_table = ledger.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
         self.tables: dict[str, Table] = {
             EVENTS: self.events_table, DOCUMENTS: registry.documents, SEALS: seals.seals,
-            STATEMENTS: issuing.issued_statements, **ACCESS_TABLES,
+            STATEMENTS: issuing.issued_statements, VERIFICATIONS: verification_log.verifications, **ACCESS_TABLES,
         }
         self.books: dict[UUID, _BookWalk] = {}
         self.pending: list[dict[str, Any]] = []
@@ -669,7 +679,8 @@ class _Loader:
             _check_heads(books, self.books)
         self.loaded.books = len(self.books)
         if self.ledger.engine.dialect.name == "postgresql":
-            for table, column in ((self.events_table, "id"), (issuing.issued_statements, "id"), (access_tables.grants, "grant_id")):
+            for table, column in ((self.events_table, "id"), (issuing.issued_statements, "id"), (access_tables.grants, "grant_id"),
+                                  (verification_log.verifications, "verification_id")):
                 connection.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
                     f"COALESCE(MAX({column}), 1), MAX({column}) IS NOT NULL) FROM {table.name}"
@@ -729,7 +740,8 @@ def clear(ledger: Ledger) -> None:
     events = ledger.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
     inspector = inspect(ledger.engine)
     with ledger.engine.begin() as connection:
-        for table in (events, registry.documents, seals.seals, issuing.issued_statements, *ACCESS_TABLES.values()):
+        for table in (events, registry.documents, seals.seals, issuing.issued_statements, verification_log.verifications,
+                      *ACCESS_TABLES.values()):
             if inspector.has_table(table.name):
                 connection.execute(delete(table))
     ledger.projector.rebuild()

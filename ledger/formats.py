@@ -2,7 +2,8 @@
 
 A store records its format in ``ledger_format`` (Alembic's version table
 under our name): the number of the last revision of ``ledger/migrations``
-applied to it, ``0001`` being the baseline. Only the tables that are not
+applied to it, ``0001`` being the baseline and ``0002`` adding the
+verification log (``ledger_verifications``). Only the tables that are not
 rebuilt from events are migrated this way; the events themselves are never
 rewritten (a changed event shape is read through its class's upcasters,
 ``class_version``), and the ``proj_*`` tables are rebuilt from the events.
@@ -17,6 +18,8 @@ finds nothing to do. docs/operations.md, Upgrading, is the user's guide.
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +40,7 @@ SCRIPT_LOCATION = "ledger:migrations"
 
 # This release's format: the last revision in ledger/migrations/versions (a test holds them equal). Opening a
 # store compares with it and never loads Alembic, which only ``ledger migrate`` needs.
-CURRENT_FORMAT = "0001"
+CURRENT_FORMAT = "0002"
 
 # The format a store written before formats were recorded is said to have.
 UNRECORDED = "0"
@@ -140,6 +143,28 @@ def shown_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+# The environment variable the ledger reads the store's URL from (``--db``'s default; ``ledger.store`` reads it).
+URL_VARIABLE = "LEDGER_DB"
+
+
+def db_argument(url: str) -> str:
+    """``--db …`` for a command to suggest: one that can be pasted back into a shell and reaches the same store.
+
+    A URL without a password is given as it is (quoted for the shell when
+    it needs to be). One with a password is never printed with it hidden,
+    which would not connect: when it is the URL in ``LEDGER_DB`` the
+    suggestion is ``--db "$LEDGER_DB"``, so the password is not printed;
+    otherwise it is the URL as the user gave it (their own argument, which
+    their shell already holds).
+    """
+    parts = make_url(url)
+    if parts.password is None:
+        return f"--db {shlex.quote(url)}"
+    if os.environ.get(URL_VARIABLE) == url:
+        return f'--db "${URL_VARIABLE}"'
+    return f"--db {shlex.quote(url)}"
+
+
 def refusal(url: str, current: str, target: str, known: bool) -> StoreFormatError:
     """What opening a store of another format says: its format, this release's, and what to do."""
     where = shown_url(url)
@@ -151,7 +176,7 @@ def refusal(url: str, current: str, target: str, known: bool) -> StoreFormatErro
     written = "written before store formats were recorded" if current == UNRECORDED else "written by an earlier release"
     return StoreFormatError(
         f"the store {where} is at format {current} ({written}); this release reads format {target}. "
-        f"Back it up, then run: ledger migrate --db {where}"
+        f"Back it up, then run: ledger migrate {db_argument(url)}"
     )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ledger import bulk, formats, registry, seals  # noqa: F401  (seals registers its table with the registry's)
 from ledger.access import tables as access_tables  # noqa: F401  (users, grants, proposals: with the registry's)
+from ledger import verification_log  # noqa: F401  (the verification log: with the registry's tables)
 
 
 # Any fixed 64-bit number, the same in every process: the key of the lock taken while creating the schema.

@@ -15,12 +15,12 @@ from eventsourcing.persistence import Recording
 from sqlalchemy import Engine, event
 
 from ledger.application import LedgerApp, Outcome
+from ledger.formats import URL_VARIABLE  # noqa: F401  (LEDGER_DB: formats names it in the commands it suggests)
 from ledger.persistence import PERSISTENCE_TOPIC
 from ledger.documents import Document
 from ledger.projections import Projector
 
 DEFAULT_URL = "sqlite:///ledger.db"
-URL_VARIABLE = "LEDGER_DB"
 
 
 def resolve_url(url: str | None = None) -> str:

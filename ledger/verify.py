@@ -4,7 +4,10 @@ Each book is replayed from its first event, ignoring snapshots and caches, a
 page of events at a time, so memory stays flat however long the book. On the
 way every event's chain link and voucher number is recomputed, so a stored
 event that was changed, deleted or moved is named, and every document is
-looked up in the registry, which must name the event and its content hash. What the store remembers
+looked up in the registry, which must name the event and its content hash;
+the other way round, every event a registry row lists must be in the store
+and be of that row's document (a row without its events would refuse the
+document as already posted). What the store remembers
 elsewhere — the document registry, the stored seals, the projections'
 position — shows when events were cut from the end; a seal file the auditor
 kept outside the database proves the books against figures nobody here can
@@ -63,6 +66,8 @@ class Report:
         books (``ledger.verify_state``).
       seals: seals checked (stored and given as files).
       snapshots: stored snapshots compared with the replay.
+      position: the highest notification id in the log when the replay was
+        done: what the verification covered (the verification log records it).
       findings: every disagreement, naming book, version, document and date.
     """
 
@@ -72,6 +77,7 @@ class Report:
     state_events: int = 0
     seals: int = 0
     snapshots: int = 0
+    position: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -100,6 +106,8 @@ class Replayed:
     figures_at: dict[int, dict[str, Any]] = field(default_factory=dict)
     # Where the document registry disagrees with the events.
     registry: list[str] = field(default_factory=list)
+    # Events whose document's registry row lists them (this book and version): each backs one registry entry.
+    registry_confirmed: int = 0
     # Every rule of the book a stored event breaks, judged on the book as it stood before it.
     rules: list[str] = field(default_factory=list)
     # The version, period and document of every event that issued a seal.
@@ -160,7 +168,9 @@ def replay(  # type: ignore[no-untyped-def]
             break
         events = [read.event for read in reads]
         if check_registry:
-            replayed.registry += _registry_disagreements(app, identifier, events)
+            problems, confirmed = _registry_disagreements(app, identifier, events)
+            replayed.registry += problems
+            replayed.registry_confirmed += confirmed
         for read in reads:
             event = read.event
             if replayed.book is None and event.originator_version == 1:
@@ -239,14 +249,23 @@ def _comparable_state(state: Mapping[str, Any]) -> dict[str, Any]:
     return {name: state[name] for name in SNAPSHOT_FIELDS if name in state}
 
 
-def _registry_disagreements(app, identifier: UUID, events: Sequence[Any]) -> list[str]:  # type: ignore[no-untyped-def]
-    """Every event of the page whose document the registry does not name with this event and this content hash."""
+def _registry_disagreements(app, identifier: UUID, events: Sequence[Any]) -> tuple[list[str], int]:  # type: ignore[no-untyped-def]
+    """Every event of the page whose document the registry does not name with this event and this content hash.
+
+    Returns the problems and how many events their document's registry row
+    lists (this book and version, whatever else the row says):
+    ``verify`` compares that count, book by book, with the entries the
+    registry lists, to find rows that name events the store does not hold.
+    """
     posted = [event for event in events if isinstance(event, Book.Posted)]
     found = app.registered([event.document_id for event in posted])
-    problems = []
+    problems: list[str] = []
+    confirmed = 0
     for event in posted:
         entry = found.get(event.document_id)
         where = _describe(event)
+        listed = entry is not None and [identifier.hex, event.originator_version] in [[str(b), int(v)] for b, v in entry.entries]
+        confirmed += listed
         if entry is None:
             problems.append(f"the document registry has no row for {where}: a re-sent document would post twice")
         elif entry.content_hash != event.content_hash:
@@ -254,11 +273,11 @@ def _registry_disagreements(app, identifier: UUID, events: Sequence[Any]) -> lis
                 f"the document registry gives {event.document_id} content hash {entry.content_hash[:16]}…, "
                 f"the event at {where} says {event.content_hash[:16]}…"
             )
-        elif [identifier.hex, event.originator_version] not in [[str(b), int(v)] for b, v in entry.entries]:
+        elif not listed:
             problems.append(f"the document registry does not list {where} among the events of {event.document_id}")
         else:
             problems += _registry_type_and_reversal(app, event, entry, where)
-    return problems
+    return problems, confirmed
 
 
 # The document types whose posting writes each kind of book event (``documents.plan`` and ``LedgerApp._apply``).
@@ -360,36 +379,149 @@ def _describe(event) -> str:  # type: ignore[no-untyped-def]
     return f"version {event.originator_version} ({kind}" + (f", document {document})" if document else ")")
 
 
-def _registry_heads(ledger) -> dict[str, tuple[int, str]]:  # type: ignore[no-untyped-def]
-    """The last version the document registry says each book has, and the document that wrote it."""
-    heads: dict[str, tuple[int, str]] = {}
+def _registry_rows(ledger) -> Iterator[tuple[str, list[tuple[str, int]]]]:  # type: ignore[no-untyped-def]
+    """Every registry row's document id and its entries ``(book hex, version)``, a page at a time in document order."""
     table = registry.documents
     last = ""
-    with ledger.engine.connect() as connection:
-        while True:
+    while True:
+        with ledger.engine.connect() as connection:
             rows = connection.execute(
                 select(table.c.document_id, table.c.entries)
                 .where(table.c.document_id > last)
                 .order_by(table.c.document_id)
                 .limit(PAGE_SIZE_EVENTS)
             ).all()
-            for document_id, entries in rows:
-                for book_hex, version in json.loads(entries):
-                    if int(version) > heads.get(book_hex, (0, ""))[0]:
-                        heads[book_hex] = (int(version), document_id)
-            if len(rows) < PAGE_SIZE_EVENTS:
-                return heads
-            last = rows[-1][0]
+        for document_id, entries in rows:
+            yield document_id, [(str(book_hex), int(version)) for book_hex, version in json.loads(entries)]
+        if len(rows) < PAGE_SIZE_EVENTS:
+            return
+        last = rows[-1][0]
+
+
+@dataclass
+class _RegistryIndex:
+    """What verify reads of the registry once.
+
+    Attributes:
+      heads: each book's last version the registry lists, and the document that wrote it.
+      entries: how many registry entries name each book the store holds.
+      orphans: the rows none of whose entries names a book the store holds, with their entries.
+    """
+
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    entries: dict[str, int] = field(default_factory=dict)
+    orphans: list[tuple[str, list[tuple[str, int]]]] = field(default_factory=list)
+
+
+def _registry_index(ledger, present: Collection[str]) -> _RegistryIndex:  # type: ignore[no-untyped-def]
+    """Read the registry once for ``verify``: heads, entry counts of the books in ``present`` (hex ids), and orphan rows.
+
+    An entry naming a book the store does not hold is no finding when its
+    row also names a book it does: an archive of part of a store keeps a
+    document that wrote books on both sides of its scope (docs/archive.md).
+    A row naming none of the store's books names no event of it at all.
+    """
+    index = _RegistryIndex()
+    for document_id, entries in _registry_rows(ledger):
+        held = False
+        for book_hex, version in entries:
+            if version > index.heads.get(book_hex, (0, ""))[0]:
+                index.heads[book_hex] = (version, document_id)
+            if book_hex in present:
+                held = True
+                index.entries[book_hex] = index.entries.get(book_hex, 0) + 1
+        if entries and not held:
+            index.orphans.append((document_id, entries))
+    return index
+
+
+def _orphan_findings(orphans: Sequence[tuple[str, list[tuple[str, int]]]]) -> list[Finding]:
+    """A finding for each registry row that names no book of the store, by its document id."""
+    findings = []
+    for document_id, entries in orphans:
+        listed = ", ".join(f"book {book_hex} version {version}" for book_hex, version in entries)
+        findings.append(
+            Finding(
+                "document registry",
+                f"the document registry has a row for {document_id} that lists {listed}, but the store holds no event of "
+                f"those books: a registry row with no event of its document, so {document_id} would be refused as already posted",
+            )
+        )
+    return findings
+
+
+def registry_rows_without_events(ledger, books: Mapping[str, str]) -> list[Finding]:  # type: ignore[no-untyped-def]
+    """Every registry entry of these books that names no event of its document: the row's document id, book and version.
+
+    ``books`` maps each book's id (hex) to its name (``REGION/SCHEME/YEAR``).
+    Such a row makes posting its document refused as a duplicate though no
+    event of it is in the books. ``verify`` calls this only for the books
+    whose registry entries outnumber the events that back them; each such
+    book's events are read again, a page at a time, and the registry once.
+    """
+    wanted: dict[str, list[tuple[int, str]]] = {book_hex: [] for book_hex in books}
+    for document_id, entries in _registry_rows(ledger):
+        for book_hex, version in entries:
+            if book_hex in books:
+                wanted.setdefault(book_hex, []).append((version, document_id))
+    findings: list[Finding] = []
+    for book_hex, listed in sorted(wanted.items()):
+        documents_at = _document_ids(ledger.app, book_hex)
+        if documents_at is None:  # an event that cannot be read: the chain's finding already names it
+            continue
+        seen: set[tuple[int, str]] = set()
+        for version, document_id in sorted(listed):
+            held = documents_at.get(version)
+            if (version, document_id) in seen:
+                problem = "lists that event twice"
+            elif held == document_id:
+                seen.add((version, document_id))
+                continue
+            elif version not in documents_at:
+                problem = "the book has no event at that version"
+            elif held is None:
+                problem = "the event there posts no document"
+            else:
+                problem = f"the event there is of document {held}"
+            findings.append(
+                Finding(
+                    books[book_hex],
+                    f"the document registry has a row for {document_id} that lists version {version} of this book, but "
+                    f"{problem}: a registry row with no event of its document, so {document_id} would be refused as "
+                    "already posted",
+                )
+            )
+    return findings
+
+
+def _document_ids(app, book_hex: str) -> dict[int, str | None] | None:  # type: ignore[no-untyped-def]
+    """Each stored event's version in the book and the document it posts (None for ``Opened``); None if one cannot be read."""
+    found: dict[int, str | None] = {}
+    try:
+        identifier, version = UUID(book_hex), 0
+    except ValueError:  # not a book id at all: no event of it can be held
+        return found
+    while True:
+        try:
+            reads = read_events(app, identifier, gt=version, limit=PAGE_SIZE_EVENTS)
+        except Exception:  # a stored row that no longer decodes: replay names it
+            return None
+        for read in reads:
+            found[read.event.originator_version] = getattr(read.event, "document_id", None)
+            version = read.event.originator_version
+        if len(reads) < PAGE_SIZE_EVENTS:
+            return found
 
 
 def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # type: ignore[no-untyped-def]
     """Replay and prove every book; compare with the projections, the registry, the stored seals, snapshots and any seal files given."""
-    report = Report()
+    report = Report(position=ledger.projector.log_head())
     report.findings += _catch_up(ledger)
+    identifiers = list(book_ids(ledger.app))
     context = _Context(
         projected_books={row.book_id: row for row in queries.list_books(ledger.engine)},
         fiscal={(r.region, r.scheme, r.year): r for r in queries.fiscal_accounts(ledger.engine)},
-        registry_heads=_registry_heads(ledger),
+        registry=_registry_index(ledger, {identifier.hex for identifier in identifiers}),
         snapshots=stored_snapshots(ledger),
     )
     for stored_seal in seals.stored(ledger.engine):
@@ -398,7 +530,7 @@ def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # t
     for seal in seal_files:
         context.sealed.setdefault(str(seal["book_id"]), []).append(("seal file", seal))
     seen: set[str] = set()
-    for identifier in book_ids(ledger.app):
+    for identifier in identifiers:
         seen.add(identifier.hex)
         _verify_book(ledger, identifier, context, report)
     for book_seals in context.sealed.values():
@@ -412,6 +544,10 @@ def verify(ledger, seal_files: Sequence[Mapping[str, Any]] = ()) -> Report:  # t
     for book_hex in sorted(set(context.projected_books) - seen):
         row = context.projected_books[book_hex]
         report.findings.append(Finding(f"{row.region}/{row.scheme}/{row.year}", "is in the projections but has no events"))
+    # Registry rows that list events the store does not hold (or holds for another document), named by document id.
+    if context.unconfirmed:
+        report.findings += registry_rows_without_events(ledger, context.unconfirmed)
+    report.findings += _orphan_findings(context.registry.orphans)
     report.findings += [Finding(d.book, d.message) for d in compare_projections(ledger)]
     report.state_events, state_findings = verify_state(ledger)
     report.findings += [Finding(aggregate, message) for aggregate, message in state_findings]
@@ -450,9 +586,11 @@ class _Context:
 
     projected_books: dict[str, Any]
     fiscal: dict[tuple[str, str, int], Any]
-    registry_heads: dict[str, tuple[int, str]]
+    registry: _RegistryIndex
     snapshots: dict[str, list[tuple[int, dict[str, Any]]]]
     sealed: dict[str, list[tuple[str, Mapping[str, Any]]]] = field(default_factory=dict)
+    # Books whose registry entries outnumber the events that confirm them, by id (hex), with their names.
+    unconfirmed: dict[str, str] = field(default_factory=dict)
 
 
 def _verify_book(ledger, identifier: UUID, context: _Context, report: Report) -> None:  # type: ignore[no-untyped-def]
@@ -469,6 +607,8 @@ def _verify_book(ledger, identifier: UUID, context: _Context, report: Report) ->
     book = replayed.book
     name = str(book.key) if book else replayed.name
     report.books += 1
+    if replayed.registry_confirmed != context.registry.entries.get(identifier.hex, 0):
+        context.unconfirmed[identifier.hex] = name
     report.findings += [Finding(name, message) for message in replayed.broken + replayed.registry + replayed.rules]
     for source, seal in book_seals:
         report.seals += 1
@@ -503,7 +643,7 @@ def _verify_book(ledger, identifier: UUID, context: _Context, report: Report) ->
     if book is None:
         return
     report.events += book.version
-    head, document_id = context.registry_heads.get(identifier.hex, (0, ""))
+    head, document_id = context.registry.heads.get(identifier.hex, (0, ""))
     if head > book.version:
         report.findings.append(
             Finding(name, f"the log ends at version {book.version} but document {document_id} wrote version {head}: events were removed from the end")

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from conftest import POSTGRES_URL, _empty_postgres, require_backend
+from ledger import formats, verification_log
 from ledger.access import tables as access_tables
 from ledger.access.grants import grant
 from ledger.access.users import add_user
@@ -181,7 +182,7 @@ def test_export_then_import_gives_the_same_statements_and_a_verifying_chain(stor
     assert files["documents.jsonl"]["lines"] == source_rows["ledger_documents"]
     assert files["seals.jsonl"]["lines"] == source_rows["ledger_seals"] > 0
     assert files["statements.jsonl"]["lines"] == 1
-    assert manifest["notification_ids"] == "kept" and manifest["store_format"] == "0001"
+    assert manifest["notification_ids"] == "kept" and manifest["store_format"] == formats.CURRENT_FORMAT == "0002"
     # Six districts with a resident and an assistance book, and the adjustment fund, each in 2013 and carried into 2014.
     assert len(manifest["books"]) == 26
 
@@ -270,6 +271,42 @@ def _posted_line(lines: list[bytes]) -> int:
         if json.loads(line)["topic"].endswith("Book.ClaimPaid"):
             return index
     raise AssertionError("the demo has no claim")
+
+
+def test_a_whole_store_archive_carries_the_verification_log_and_part_of_one_does_not(store_url, target_url, tmp_path):
+    with Ledger(store_url) as source:
+        run_demo(source, size=1)
+        verification_log.record(source.engine, verified_by="审计员", channel="cli", scope="all", findings=[], store_findings=0,
+                                position=source.projector.log_head(), chain_heads=26, events=1)
+        whole = archiving.export_archive(source, tmp_path / "whole", archiving.scope_of(None, None, None))
+        part = archiving.export_archive(source, tmp_path / "part", archiving.scope_of("500101", None, None))
+        logged = [row.to_json() for row in verification_log.history(source.engine)]
+    assert whole["files"]["verifications.jsonl"]["lines"] == 1
+    # Part of a store: its rows speak of the whole store's log positions, so they stay out, as issued statements do.
+    assert part["files"]["verifications.jsonl"]["lines"] == 0
+    assert runner.invoke(app, ["import", "--db", target_url, str(tmp_path / "whole")]).exit_code == 0
+    with Ledger(target_url) as target:
+        assert [row.to_json() for row in verification_log.history(target.engine)] == logged
+        # The next verification of the imported store follows the carried row.
+        assert runner.invoke(app, ["verify", "--db", target_url]).exit_code == 0
+        assert [row.verification_id for row in verification_log.history(target.engine)] == [2, 1]
+
+
+def test_an_archive_written_at_format_0001_is_imported(demo_archive, target_url, tmp_path):
+    """Format 0002 added the verification log and changed no other record: an archive of 0001 (four files) still imports."""
+    folder = copy_archive(demo_archive, tmp_path)
+    (folder / "verifications.jsonl").unlink()
+    manifest = _manifest(folder)
+    del manifest["files"]["verifications.jsonl"]
+    # Said to be of 0002 without the log's file: refused, an archive of 0002 holds it even empty.
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    import_refused(folder, target_url,
+                   "must list exactly the files events.jsonl, documents.jsonl, seals.jsonl, statements.jsonl, verifications.jsonl")
+    manifest["store_format"] = "0001"
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    result = runner.invoke(app, ["import", "--db", target_url, str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "verifies: agree" in result.output
 
 
 def test_a_changed_byte_is_refused_naming_the_file(demo_archive, tmp_path):

@@ -19,6 +19,7 @@ from ledger.cli.render import draw_computation, draw_trace, postings_table, trac
 from ledger.money import format_yuan, format_yuan_grouped
 from ledger.output import dict_rows, table as whole_table
 from ledger.regions import region_name
+from ledger import verification_log
 from ledger.tasks.reading import read_at_position
 from ledger.tasks import explaining, reconciling, sealing, tracing, verifying, vouchers as voucher_task
 
@@ -56,19 +57,31 @@ def verify(
     public_key: Annotated[
         Optional[Path], typer.Option("--public-key", help="The agency's seal.pub: every seal file must be signed by this key.")
     ] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Verify nothing: list the verification log (who verified when, the verdict, what it covered).")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="With --history: how many of the latest verifications.")] = 50,
     db: DbOption = None,
     as_json: JsonOption = False,
     report_format_name: FormatOption = None,
 ) -> None:
     """Replay every book, prove its hash chain and voucher numbers, and compare with the projections and seals.
 
-    Exit 0 only when everything agrees. ``--format csv`` lists the findings, one a row.
+    Exit 0 only when everything agrees. ``--format csv`` lists the findings, one a row. Each completed
+    verification is written to the store's verification log (``--history`` lists it); a log that cannot
+    be written is said on stderr and does not change the verdict or the exit.
     """
+    chosen = report_format(report_format_name, as_json=as_json)
+    if history:
+        with open_ledger(db) as ledger:
+            rows = verifying.history(ledger, limit)
+        _show_history(rows, chosen)
+        return
     with answering():
         seal_files = verifying.read_seal_files(seal or [], public_key)
-    chosen = report_format(report_format_name, as_json=as_json)
     with open_ledger(db) as ledger:
         report = verifying.verify(ledger, seal_files)
+        logged = verifying.log_verification(ledger, report, verified_by=verification_log.os_user(), channel="cli")
     payload = verifying.verify_json(report)
 
     def draw(console: Console) -> None:
@@ -82,8 +95,49 @@ def verify(
         )
 
     write_report(None, chosen, payload, dict_rows(payload["findings"], ("book", "message")), draw)  # type: ignore[arg-type]
+    if logged.error is not None:
+        err.print(
+            f"[yellow]the verification above was not written to the verification log: {escape(logged.error)}[/yellow]",
+            highlight=False,
+        )
     if not report.agrees:
         raise typer.Exit(1)
+
+
+HISTORY_COLUMNS = (
+    "verification_id", "verified_at", "verified_by", "channel", "scope", "agrees", "findings", "store_findings",
+    "first_finding", "position", "chain_heads", "events",
+)
+
+
+def _show_history(rows: list[verification_log.Verification], chosen: str) -> None:
+    """The verification log as a Rich table (times in the agency's zone), JSON or CSV (UTC ISO times)."""
+    payload = [row.to_json() for row in rows]
+
+    def draw(console: Console) -> None:
+        if not rows:
+            console.print("no verification recorded in this store yet: run `ledger verify`", highlight=False)
+            return
+        table = whole_table(
+            "verification log (newest first)",
+            ("#", "verified at", "by", "via", "scope", "result", "log position", "books", "book events"),
+            right=("#", "log position", "books", "book events"),
+            prose=("result",),
+        )
+        for row in rows:
+            if row.agrees:
+                result = "[green]agree[/green]"
+            else:
+                result = f"[red]{row.findings} finding(s)[/red]: {escape(row.first_finding or '')}"
+            if row.store_findings and row.scope != verification_log.ALL:
+                result += f" ({row.store_findings} in the whole store)"
+            table.add_row(
+                str(row.verification_id), escape(local_time(row.verified_at)), escape(row.verified_by), row.channel, escape(row.scope),
+                result, f"{row.position:,}", f"{row.chain_heads:,}", f"{row.events:,}",
+            )
+        console.print(table)
+
+    write_report(None, chosen, payload, dict_rows(payload, HISTORY_COLUMNS), draw)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- explain

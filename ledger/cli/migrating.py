@@ -42,4 +42,4 @@ def migrate(
     with answering():
         formats.migrate(url, after_step=lambda step: out.print(escape(f"done {step.name}"), highlight=False))
     out.print(escape(f"the store is at format {plan.target}, this release's"), highlight=False)
-    err.print("run `ledger verify` to prove the books after the upgrade", highlight=False)
+    err.print(escape(f"run `ledger verify {formats.db_argument(url)}` to prove the books after the upgrade"), highlight=False)

@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ledger.access import grants, proposals, tokens, users
 from ledger.access.errors import AuthenticationError, ProposalError
 from ledger.access.grants import Permissions
-from ledger.access.roles import Action, covers_book, roles_allowing
+from ledger.access.roles import Action, roles_allowing
 from ledger.application import REJECTED
 from ledger.documents import read_document
 from ledger.errors import LedgerError, database_reason
@@ -401,13 +401,27 @@ def create_app(url: str | None = None, ledgers: int | None = None, follower: boo
 
     @app.get("/api/verify", response_model=models.VerifyReport, tags=["audit"])
     def verify(user: User, region: Region) -> dict:
-        """Replay every book and prove it; the findings shown are those of the books in ``region``'s scope (auditor)."""
+        """Replay every book and prove it; the findings shown are those of the books in ``region``'s scope (auditor).
+
+        The verification is written to the store's verification log (``verification_id``); a log that could not be
+        written is said in ``log_error`` and changes nothing else.
+        """
         user.require(Action.VERIFY, region)
         with books() as opened:
-            report = verifying.verify_json(verifying.verify(opened))
-        monitor.verified(region, bool(report["agrees"]))
-        findings = [f for f in report["findings"] if covers_book(region, f.get("book", ""))]  # type: ignore[union-attr]
-        return {**report, "scope": region, "findings": findings, "agrees": report["agrees"] or not findings}
+            report, logged = verifying.verify_region(opened, region, verified_by=user.username, channel="api")
+        return {**report, "verification_id": logged.verification_id, "log_error": logged.error}
+
+    @app.get("/api/verifications", response_model=models.VerificationPage, tags=["audit"])
+    def verifications(user: User, region: Region, limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> dict:
+        """The store's verification log, newest first: who verified when, through what, the verdict and what it covered (auditor).
+
+        Rows of ``region`` and the regions it covers, and the whole-store rows of ``ledger verify``; a first finding
+        naming a book outside ``region`` is withheld (null), its counts are not.
+        """
+        user.require(Action.VERIFY, region)
+        with books() as opened:
+            rows = verifying.region_history(opened, region, limit + offset)
+        return _page(rows, limit, offset, lambda r: r)
 
     # ------------------------------------------------------------ posting
 

@@ -194,6 +194,33 @@ class VerifyReport(Open):
     """``verify``'s verdict, its counts and the findings of the books in the asked scope."""
 
 
+class Verification(BaseModel):
+    """One row of the store's verification log (``ledger verify --history``)."""
+
+    verification_id: int = Field(description="The row's number, in the order verifications finished")
+    verified_at: str = Field(description="When it finished, UTC ISO 8601")
+    verified_by: str = Field(description="The service's user, or the operating-system user who ran ledger verify")
+    channel: str = Field(description="cli, api or web")
+    scope: str = Field(description="all (the command line), or the region whose findings were shown")
+    agrees: bool = Field(description="No finding in the scope")
+    findings: int = Field(description="Findings in the scope")
+    store_findings: int = Field(description="Findings in the whole store (every verification replays every book)")
+    first_finding: Optional[str] = Field(description="BOOK: message of the scope's first finding; null when none, or when it is a book outside yours")
+    first_finding_book: Optional[str] = Field(description="The book that finding names; null as first_finding")
+    position: int = Field(description="Highest notification id of the log the verification covered")
+    chain_heads: int = Field(description="Books (hash chains) proven")
+    events: int = Field(description="Book events replayed")
+
+
+class VerificationPage(BaseModel):
+    """A page of the verification log, newest first."""
+
+    items: list[Verification]
+    limit: int
+    offset: int
+    total: int = Field(description="Rows shown to you among the latest limit + offset")
+
+
 class ProposalShown(BaseModel):
     """A proposal and what became of it (制单 who/when, 审核 who/when/why, 记账 when)."""
 

@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 
 from ledger.access import proposals
 from ledger.access.errors import AuthenticationError, LoginThrottledError
-from ledger.access.roles import Action, covers_book
+from ledger.access.roles import Action
 from ledger.agency_time import local_time
 from ledger.errors import LedgerError
 from ledger.money import format_yuan_grouped, parse_yuan
@@ -346,14 +346,19 @@ def create_router(ledger: Ledger, books: Books) -> APIRouter:
             scope = region or next((s for _, s in viewer.permissions.grants if viewer.permissions.permits(Action.VERIFY, s)), "")
             viewer.permissions.require(Action.VERIFY, scope or first_scope(viewer))
             with books() as opened:
-                report = verifying.verify_json(verifying.verify(opened))
-            findings = [f for f in report["findings"] if covers_book(scope, str(f.get("book", "")))]  # type: ignore[union-attr]
-            return {"report": report, "findings": findings, "agrees": report["agrees"] or not findings, "scope": scope,
-                    "title": f"账簿校验 {region_name(scope)}"}
+                report, logged = verifying.verify_region(opened, scope, verified_by=viewer.username, channel="web")
+                logged_rows = verifying.region_history(opened, scope, HISTORY_ROWS)
+            history = [{**row, "verified_at": local_time(str(row["verified_at"]))} for row in logged_rows]
+            return {"report": report, "findings": report["findings"], "agrees": report["agrees"], "scope": scope,
+                    "history": history, "log_error": logged.error, "title": f"账簿校验 {region_name(scope)}"}
 
         return page(request, "verify.html", build)
 
     return router
+
+
+# Rows of the verification log the 账簿校验 page shows under its findings.
+HISTORY_ROWS = 10
 
 
 def first_scope(viewer: web_session.Viewer) -> str:

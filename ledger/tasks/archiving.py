@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError as UrlError
 from ledger.accounts import SCHEMES
 from ledger.aggregates.book import BookKey
 from ledger.archive import (
-    ArchiveError, ArchiveScope, Exported, Loaded, load, read_archive, read_manifest, records, refuse_unless_empty,
+    FILES_OF_FORMAT, ArchiveError, ArchiveScope, Exported, Loaded, load, read_archive, read_manifest, records, refuse_unless_empty,
     stored_rows, write_archive,
 )
 from ledger.regions import is_region_code
@@ -73,7 +73,8 @@ def import_archive(ledger: Ledger, folder: Path) -> Loaded:
     """Check the archive in ``folder`` against its manifest, then load it into the (empty) store, proving and verifying it."""
     refuse_unless_empty(ledger)
     manifest = read_manifest(folder)
-    return load(ledger, read_archive(folder), manifest["notification_ids"] == "kept", manifest["books"])
+    names = FILES_OF_FORMAT[manifest["store_format"]]
+    return load(ledger, read_archive(folder, names), manifest["notification_ids"] == "kept", manifest["books"])
 
 
 def copy_store(source: Ledger, target: Ledger) -> Loaded:
