@@ -13,6 +13,7 @@ from collections import defaultdict
 from itertools import takewhile
 import json
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from uuid import UUID
@@ -239,44 +240,57 @@ class Projector:
     def rebuild(self) -> int:
         """Drop the projections and fold the whole log again, in one transaction; return the events read.
 
+        The tables are dropped and created again inside the transaction
+        (both backends keep DDL transactional), so a crash or an error
+        anywhere leaves the previous projections and position as they were,
+        and readers wait for the new ones instead of seeing empty tables.
         The log is streamed with the bare driver (a server-side cursor on
         PostgreSQL, ``bulk.stream_rows``), a page of
         ``REBUILD_PAGE_NOTIFICATIONS`` at a time: each page's lines and
         periods are written with ``COPY`` (``executemany`` on SQLite), while
         books, balances and fiscal accounts (a row per book and account) are
-        summed in memory and written once at the end. The lines' secondary
-        indexes are dropped for the load and built once after it. The
-        tracking row is taken first and moved last, so a projector catching
-        up meanwhile waits, then finds the position moved and backs off.
+        summed in memory and written once at the end. On PostgreSQL a
+        page's ``COPY`` runs in a second thread while the next page is read
+        and folded (the server parses and stores it in its own process, so
+        the two overlap on two cores). The lines' secondary indexes (and on
+        PostgreSQL their primary key) are dropped for the load and built
+        once after it (``_LineKeys``).
         """
-        self.drop_tables()
         self.create_tables()
         totals = _Deltas()
         count = last_id = 0
-        prefix = len(BOOK_TOPIC_PREFIX)
-        fold = self._fold
-        with self.engine.begin() as connection:
+        with self.engine.begin() as connection, _Writer(connection) as writer:
+            # Taking the tracking row first makes a projector catching up meanwhile wait, then find the position
+            # moved and back off; on SQLite this first write also opens the transaction the DDL then runs in
+            # (Python's sqlite3 begins one before a data statement, never before DDL).
             connection.execute(
                 update(tables.tracking).where(tables.tracking.c.name == PROJECTION_NAME).values(notification_id=0)
             )
-            for index in tables.lines.indexes:
-                index.drop(connection)
+            tables.metadata.drop_all(connection)
+            self._book_keys.clear()
+            tables.metadata.create_all(connection)
+            built_after = _LineKeys(connection)
             for page in self._log_pages():
                 deltas = _Deltas(events=totals.events, closed=totals.closed, balances=totals.balances, fiscal=totals.fiscal)
-                for notification_id, originator, version, topic, state in page:
-                    if topic.startswith(BOOK_TOPIC_PREFIX):
-                        fold(deltas, notification_id, originator, topic[prefix:], self._stored_book_attributes(originator, version, topic, state))
+                self._fold_stored(deltas, page)
                 totals.opened.extend(deltas.opened)
-                _write_dated(connection, deltas)
+                writer.write(_write_dated, deltas)
                 count += len(page)
                 last_id = page[-1][0]
+            writer.wait()
             self._write(connection, totals)
-            for index in tables.lines.indexes:
-                index.create(connection)
-            connection.execute(
-                update(tables.tracking).where(tables.tracking.c.name == PROJECTION_NAME).values(notification_id=last_id)
-            )
+            built_after.build()
+            connection.execute(tables.tracking.insert().values(name=PROJECTION_NAME, notification_id=last_id))
         return count
+
+    def _fold_stored(self, deltas: _Deltas, page: list[tuple[int, str, int, str, Any]]) -> None:
+        """Fold a page of stored rows (``_log_pages``); other aggregates' events are skipped."""
+        prefix = len(BOOK_TOPIC_PREFIX)
+        fold = self._fold
+        attributes = self._stored_book_attributes
+        for notification_id, book_hex, version, topic, state in page:
+            if topic.startswith(BOOK_TOPIC_PREFIX):
+                fold(deltas, notification_id, book_hex, topic[prefix:], attributes(book_hex, version, topic, state))
 
     def _log_pages(self) -> Iterable[list[tuple[int, str, int, str, Any]]]:
         """The whole log in id order, in pages of (id, book hex, version, topic, stored state), on a connection of its own.
@@ -428,6 +442,67 @@ def _write_dated(connection: Connection, deltas: _Deltas) -> None:
 
 class _PositionMoved(Exception):
     pass
+
+
+class _LineKeys:
+    """Drops ``proj_lines``' indexes while a rebuild loads it, and builds them once after, from sorted rows.
+
+    On PostgreSQL the primary key goes too (SQLite cannot drop one): one
+    sorted build after the load costs less than an insert into the key per
+    line, and adding it checks the (notification id, line) pairs are
+    unique as the key would have checked each insert.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.primary_key: str | None = None
+        if bulk.is_postgresql(connection):
+            self.primary_key = inspect(connection).get_pk_constraint(tables.lines.name)["name"]
+            connection.exec_driver_sql(f"ALTER TABLE {tables.lines.name} DROP CONSTRAINT {self.primary_key}")
+        for index in tables.lines.indexes:
+            index.drop(connection)
+
+    def build(self) -> None:
+        if self.primary_key is not None:
+            columns = ", ".join(column.name for column in tables.lines.primary_key.columns)
+            self.connection.exec_driver_sql(f"ALTER TABLE {tables.lines.name} ADD CONSTRAINT {self.primary_key} PRIMARY KEY ({columns})")
+        for index in tables.lines.indexes:
+            index.create(self.connection)
+
+
+class _Writer:
+    """Runs a rebuild's page writes on its connection: in one thread of its own on PostgreSQL, in the caller's on SQLite.
+
+    On PostgreSQL the driver waits for the server's ``COPY`` without
+    Python's lock, so the caller reads and folds the next page meanwhile;
+    at most one write is in flight, so at most two pages are held. A
+    write's error is raised by the next ``write`` or ``wait`` (and on
+    leaving, before the transaction's own exit rolls it back).
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-writer") if bulk.is_postgresql(connection) else None
+        self.pending: Future[None] | None = None
+
+    def write(self, function: Callable[[Connection, _Deltas], None], deltas: _Deltas) -> None:
+        if self.pool is None:
+            function(self.connection, deltas)
+            return
+        self.wait()
+        self.pending = self.pool.submit(function, self.connection, deltas)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
 
 
 # (book id hex, event class name, event attributes)
