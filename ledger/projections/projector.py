@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import takewhile
 import json
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any, TypedDict, TypeVar
 from uuid import UUID
-from typing import Any, TypedDict
 
 import msgspec
 from eventsourcing.domain import DomainEventProtocol
@@ -33,6 +33,7 @@ from ledger.persistence import create_schema
 from ledger.projections import tables
 from ledger.regions import municipality_of
 
+T = TypeVar("T")
 PAGE_SIZE_NOTIFICATIONS = 5000
 # A rebuild reads the log in pages of this many notifications (the raw-read baseline fetches 10,000 at a time).
 REBUILD_PAGE_NOTIFICATIONS = 10_000
@@ -78,6 +79,7 @@ class Projector:
         self.app = app
         self.engine = engine
         self._book_keys: dict[str, tuple[str, str, int]] = {}
+        self._rebuilding = False
         mapper = app.mapper
         self._plain_json = mapper.cipher is None and mapper.compressor is None
 
@@ -257,6 +259,13 @@ class Projector:
         once after it (``_LineKeys``).
         """
         self.create_tables()
+        self._rebuilding = True
+        try:
+            return self._rebuild()
+        finally:
+            self._rebuilding = False
+
+    def _rebuild(self) -> int:
         totals = _Deltas()
         count = last_id = 0
         with self.engine.begin() as connection, _Writer(connection) as writer:
@@ -270,7 +279,7 @@ class Projector:
             self._book_keys.clear()
             tables.metadata.create_all(connection)
             built_after = _LineKeys(connection)
-            for page in self._log_pages():
+            for page in _read_ahead(self._log_pages(), bulk.is_postgresql(connection)):
                 deltas = _Deltas(events=totals.events, closed=totals.closed, balances=totals.balances, fiscal=totals.fiscal)
                 self._fold_stored(deltas, page)
                 totals.opened.extend(deltas.opened)
@@ -292,7 +301,7 @@ class Projector:
             if topic.startswith(BOOK_TOPIC_PREFIX):
                 fold(deltas, notification_id, book_hex, topic[prefix:], attributes(book_hex, version, topic, state))
 
-    def _log_pages(self) -> Iterable[list[tuple[int, str, int, str, Any]]]:
+    def _log_pages(self) -> Generator[list[tuple[int, str, int, str, Any]], None, None]:
         """The whole log in id order, in pages of (id, book hex, version, topic, stored state), on a connection of its own.
 
         One streamed query with the bare driver (``bulk.stream_rows``). The
@@ -397,6 +406,9 @@ class Projector:
     def _book_key(self, book_hex: str) -> tuple[str, str, int]:
         key = self._book_keys.get(book_hex)
         if key is None:
+            if self._rebuilding:
+                # The rebuild's own transaction holds proj_books; a second connection would wait on it for ever.
+                raise LookupError(f"book {book_hex} posts before its Opened event in the log, so the rebuild cannot key its fiscal account")
             with self.engine.connect() as connection:
                 row = connection.execute(
                     select(tables.books.c.region, tables.books.c.scheme, tables.books.c.year).where(
@@ -442,6 +454,27 @@ def _write_dated(connection: Connection, deltas: _Deltas) -> None:
 
 class _PositionMoved(Exception):
     pass
+
+
+def _read_ahead(pages: Generator[T, None, None], ahead: bool) -> Iterator[T]:
+    """The pages, each read in a thread of its own while the caller works on the one before (when ``ahead``).
+
+    The generator is only ever advanced by one thread at a time, and is
+    closed (its connection returned) however the caller's loop ends.
+    """
+    if not ahead:
+        yield from pages
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-reader") as reader:
+        following = reader.submit(next, pages, None)
+        try:
+            while (page := following.result()) is not None:
+                following = reader.submit(next, pages, None)
+                yield page
+        finally:
+            following.cancel()
+            wait([following])
+            pages.close()
 
 
 class _LineKeys:
@@ -522,7 +555,7 @@ def recorded_text(timestamp: Any) -> str:
     and is returned as it is; any other form (no microseconds, another
     offset) is parsed and written in that form.
     """
-    if isinstance(timestamp, Mapping):
+    if not isinstance(timestamp, datetime):
         text = timestamp["_data_"]
         if len(text) == 32 and text[10] == "T" and text[19] == "." and text.endswith("+00:00"):
             return text
