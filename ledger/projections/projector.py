@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import takewhile
 import json
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, TypedDict, TypeVar
+from typing import Any, TypedDict
 from uuid import UUID
 
 import msgspec
@@ -33,7 +33,6 @@ from ledger.persistence import create_schema
 from ledger.projections import tables
 from ledger.regions import municipality_of
 
-T = TypeVar("T")
 PAGE_SIZE_NOTIFICATIONS = 5000
 # A rebuild reads the log in pages of this many notifications (the raw-read baseline fetches 10,000 at a time).
 REBUILD_PAGE_NOTIFICATIONS = 10_000
@@ -279,7 +278,7 @@ class Projector:
             self._book_keys.clear()
             tables.metadata.create_all(connection)
             built_after = _LineKeys(connection)
-            for page in _read_ahead(self._log_pages(), bulk.is_postgresql(connection)):
+            for page in self._log_pages():
                 deltas = _Deltas(events=totals.events, closed=totals.closed, balances=totals.balances, fiscal=totals.fiscal)
                 self._fold_stored(deltas, page)
                 totals.opened.extend(deltas.opened)
@@ -301,7 +300,7 @@ class Projector:
             if topic.startswith(BOOK_TOPIC_PREFIX):
                 fold(deltas, notification_id, book_hex, topic[prefix:], attributes(book_hex, version, topic, state))
 
-    def _log_pages(self) -> Generator[list[tuple[int, str, int, str, Any]], None, None]:
+    def _log_pages(self) -> Iterable[list[tuple[int, str, int, str, Any]]]:
         """The whole log in id order, in pages of (id, book hex, version, topic, stored state), on a connection of its own.
 
         One streamed query with the bare driver (``bulk.stream_rows``). The
@@ -454,27 +453,6 @@ def _write_dated(connection: Connection, deltas: _Deltas) -> None:
 
 class _PositionMoved(Exception):
     pass
-
-
-def _read_ahead(pages: Generator[T, None, None], ahead: bool) -> Iterator[T]:
-    """The pages, each read in a thread of its own while the caller works on the one before (when ``ahead``).
-
-    The generator is only ever advanced by one thread at a time, and is
-    closed (its connection returned) however the caller's loop ends.
-    """
-    if not ahead:
-        yield from pages
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-reader") as reader:
-        following = reader.submit(next, pages, None)
-        try:
-            while (page := following.result()) is not None:
-                following = reader.submit(next, pages, None)
-                yield page
-        finally:
-            following.cancel()
-            wait([following])
-            pages.close()
 
 
 class _LineKeys:
