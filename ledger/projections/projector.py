@@ -13,7 +13,6 @@ from collections import defaultdict
 from itertools import takewhile
 import json
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypedDict
@@ -250,12 +249,9 @@ class Projector:
         ``REBUILD_PAGE_NOTIFICATIONS`` at a time: each page's lines and
         periods are written with ``COPY`` (``executemany`` on SQLite), while
         books, balances and fiscal accounts (a row per book and account) are
-        summed in memory and written once at the end. On PostgreSQL a
-        page's ``COPY`` runs in a second thread while the next page is read
-        and folded (the server parses and stores it in its own process, so
-        the two overlap on two cores). The lines' secondary indexes (and on
-        PostgreSQL their primary key) are dropped for the load and built
-        once after it (``_LineKeys``).
+        summed in memory and written once at the end. The lines' secondary
+        indexes (and on PostgreSQL their primary key) are dropped for the
+        load and built once after it (``_LineKeys``).
         """
         self.create_tables()
         self._rebuilding = True
@@ -267,7 +263,7 @@ class Projector:
     def _rebuild(self) -> int:
         totals = _Deltas()
         count = last_id = 0
-        with self.engine.begin() as connection, _Writer(connection) as writer:
+        with self.engine.begin() as connection:
             # Taking the tracking row first makes a projector catching up meanwhile wait, then find the position
             # moved and back off; on SQLite this first write also opens the transaction the DDL then runs in
             # (Python's sqlite3 begins one before a data statement, never before DDL).
@@ -282,10 +278,9 @@ class Projector:
                 deltas = _Deltas(events=totals.events, closed=totals.closed, balances=totals.balances, fiscal=totals.fiscal)
                 self._fold_stored(deltas, page)
                 totals.opened.extend(deltas.opened)
-                writer.write(_write_dated, deltas)
+                _write_dated(connection, deltas)
                 count += len(page)
                 last_id = page[-1][0]
-            writer.wait()
             self._write(connection, totals)
             built_after.build()
             connection.execute(tables.tracking.insert().values(name=PROJECTION_NAME, notification_id=last_id))
@@ -479,41 +474,6 @@ class _LineKeys:
             self.connection.exec_driver_sql(f"ALTER TABLE {tables.lines.name} ADD CONSTRAINT {self.primary_key} PRIMARY KEY ({columns})")
         for index in tables.lines.indexes:
             index.create(self.connection)
-
-
-class _Writer:
-    """Runs a rebuild's page writes on its connection: in one thread of its own on PostgreSQL, in the caller's on SQLite.
-
-    On PostgreSQL the driver waits for the server's ``COPY`` without
-    Python's lock, so the caller reads and folds the next page meanwhile;
-    at most one write is in flight, so at most two pages are held. A
-    write's error is raised by the next ``write`` or ``wait`` (and on
-    leaving, before the transaction's own exit rolls it back).
-    """
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-writer") if bulk.is_postgresql(connection) else None
-        self.pending: Future[None] | None = None
-
-    def write(self, function: Callable[[Connection, _Deltas], None], deltas: _Deltas) -> None:
-        if self.pool is None:
-            function(self.connection, deltas)
-            return
-        self.wait()
-        self.pending = self.pool.submit(function, self.connection, deltas)
-
-    def wait(self) -> None:
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            pending.result()
-
-    def __enter__(self) -> "_Writer":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
 
 
 # (book id hex, event class name, event attributes)
