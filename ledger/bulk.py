@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -36,12 +37,13 @@ def is_postgresql(connection: Connection) -> bool:
 
 
 @contextmanager
-def driver_cursor(connection: Connection, statement: str) -> Iterator[Any]:
+def driver_cursor(connection: Connection, statement: str, name: str | None = None) -> Iterator[Any]:
     """A DBAPI cursor on the connection's own DBAPI connection; driver errors leave as SQLAlchemy's.
 
-    ``statement`` only names what is being done, for the error's message.
+    ``statement`` only names what is being done, for the error's message;
+    ``name`` asks PostgreSQL for a server-side cursor of that name.
     """
-    cursor = connection.connection.cursor()
+    cursor = connection.connection.cursor(name=name) if name else connection.connection.cursor()
     try:
         yield cursor
     except connection.dialect.loaded_dbapi.Error as error:
@@ -62,7 +64,7 @@ def insert_rows(connection: Connection, table: str, columns: Sequence[str], rows
     names = ", ".join(columns)
     if is_postgresql(connection):
         statement = f"COPY {table} ({names}) FROM STDIN"
-        text = "".join([copy_line(row) + "\n" for row in rows])
+        text = copy_text(rows, len(columns))
         with driver_cursor(connection, statement) as cursor:
             cursor.copy_expert(statement, io.StringIO(text))
         return
@@ -71,20 +73,27 @@ def insert_rows(connection: Connection, table: str, columns: Sequence[str], rows
         cursor.executemany(statement, rows)
 
 
-_TEXT_AND_NUMBERS = frozenset({str, int})
+def copy_text(rows: Sequence[Row], width: int) -> str:
+    """Rows of ``width`` values in ``COPY``'s text format, a line each, as ``copy_field`` writes each value.
 
-
-def copy_line(row: Row) -> str:
-    """One row in ``COPY``'s text format: ``"\\t".join(map(copy_field, row))``, written at once for plain rows.
-
-    A row of ``str`` and ``int`` alone whose text holds no backslash, tab or
-    line break is the same joined as it stands; any other row goes value by value.
+    When every value is a plain ``str`` or ``int`` and no text needs an
+    escape, the lines are formatted at once with ``%`` and checked after
+    (no backslash or carriage return anywhere, and exactly one tab between
+    values and one line break a row, so no value held one); otherwise (a
+    ``None``, a ``bool``, bytes, a row that is not a tuple of ``width``)
+    each value goes through ``copy_field``. The text is the same either way.
     """
-    if _TEXT_AND_NUMBERS.issuperset(map(type, row)):
-        line = "\t".join(map(str, row))
-        if "\\" not in line and "\n" not in line and "\r" not in line and line.count("\t") == len(row) - 1:
-            return line
-    return "\t".join(map(copy_field, row))
+    if set(map(type, rows)) == {tuple} and set(map(len, rows)) == {width} and set(map(type, chain.from_iterable(rows))) <= {str, int}:
+        template = "\t".join(("%s",) * width) + "\n"
+        text = "".join([template % row for row in rows])
+        if (
+            "\\" not in text
+            and "\r" not in text
+            and text.count("\n") == len(rows)
+            and text.count("\t") == len(rows) * (width - 1)
+        ):
+            return text
+    return "".join("\t".join(map(copy_field, row)) + "\n" for row in rows)
 
 
 def copy_field(value: object) -> str:
@@ -105,6 +114,23 @@ def copy_field(value: object) -> str:
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return text
+
+
+def stream_rows(connection: Connection, statement: str, page_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of one query, in pages of at most ``page_rows``, read with the bare driver's cursor.
+
+    On PostgreSQL a server-side (named) cursor fetches a page a round trip,
+    so memory holds one page whatever the table's size; SQLite's cursor
+    steps through the table as it is fetched. Values come as the driver
+    gives them (psycopg2 or sqlite3), without SQLAlchemy's result types.
+    """
+    postgresql = is_postgresql(connection)
+    with driver_cursor(connection, statement, "ledger_stream_rows" if postgresql else None) as cursor:
+        if postgresql:
+            cursor.itersize = page_rows
+        cursor.execute(statement)
+        while rows := cursor.fetchmany(page_rows):
+            yield rows
 
 
 def upsert_adding(

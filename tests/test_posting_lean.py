@@ -171,7 +171,7 @@ def test_a_back_dated_payment_is_still_judged_on_later_days():
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.none() | st.booleans() | st.integers() | text | st.binary(max_size=4) | st.uuids() | text.map(JsonNumber), max_size=8))
-def test_copy_line_is_every_field_as_copy_writes_it(row):
-    from ledger.bulk import copy_field, copy_line
+def test_copy_text_is_every_field_as_copy_writes_it(row):
+    from ledger.bulk import copy_field, copy_text
 
-    assert copy_line(tuple(row)) == "\t".join(map(copy_field, row))
+    assert copy_text([tuple(row)], len(row)) == "\t".join(map(copy_field, row)) + "\n"

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Boolean, Integer, Table, cast, select
 
 from ledger.projections import tables
-from ledger.projections.projector import PROJECTION_NAME, Projector, _Deltas
+from ledger.projections.projector import LINE_COLUMNS, PROJECTION_NAME, Projector, _Deltas
 from ledger.regions import municipality_of
 
 # A tampered event can move thousands of rows; the auditor reads the first of each table, then a count.
@@ -80,7 +80,8 @@ def compare_projections(ledger) -> list[Difference]:  # type: ignore[no-untyped-
                 continue
         _merge(folded, deltas)
         last = notifications[-1].id
-        _compare_dated(ledger.engine, tables.lines, ("notification_id", "line"), deltas.lines, previous, last, folded, counter)
+        lines = [dict(zip(LINE_COLUMNS, line)) for line in deltas.lines]
+        _compare_dated(ledger.engine, tables.lines, ("notification_id", "line"), lines, previous, last, folded, counter)
         _compare_dated(ledger.engine, tables.periods, ("notification_id",), deltas.periods, previous, last, folded, counter)
         deltas = _Deltas()
         previous = position = last
