@@ -143,6 +143,16 @@ class ReversalDateError(ReversalError):
     rule = "a reversal is dated on or after what it reverses"
 
 
+class LogOrderError(LedgerError):
+    """The event log holds a book's posting before the event that opened the book: the log was changed outside the ledger.
+
+    Raised by a rebuild, which cannot key the book's fiscal account
+    (财政专户) without its opening; ``ledger verify`` names what was changed.
+    """
+
+    rule = "a book is opened before it posts"
+
+
 class BookNotFoundError(LedgerError):
     """A document needed a book that does not exist yet (for example, a year close of an empty year)."""
 

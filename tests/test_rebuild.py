@@ -152,3 +152,32 @@ def test_the_recorded_time_from_stored_text_is_the_fixed_width_utc_text(recorded
 def test_copy_text_is_the_text_of_copy_field_value_by_value(rows):
     expected = "".join("\t".join(bulk.copy_field(value) for value in row) + "\n" for row in rows)
     assert bulk.copy_text(rows, 6) == expected
+
+
+def test_a_log_whose_book_posts_before_its_opening_is_refused_by_name_and_the_projections_stay(store_url):
+    """An Opened event deleted outside the ledger: rebuild --force says which book and what to do, exit 1, no traceback."""
+    from sqlalchemy import text
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+    from ledger.store import Ledger
+
+    with Ledger(store_url) as ledger:
+        # 5.00 received in the 收入户 (1002), 1.00 of it swept to the 财政专户 (1003): a line the rebuild keys by the book's opening.
+        sweep = read_document({"id": "SW-1", "type": "transfer", "date": "2012-01-06", "region": "500101", "scheme": "resident",
+                               "from": "1002", "to": "1003", "amount": "1.00"})
+        outcomes = list(ledger.post([_contribution(1, "5.00", "500101"), sweep]))
+        assert [o.status for o in outcomes] == ["posted", "posted"], [str(o.error) for o in outcomes]
+        before = _snapshot(ledger)
+        table = ledger.app.recorder.events_record_cls.__table__.name
+        with ledger.engine.begin() as connection:
+            opened = connection.execute(
+                text(f"SELECT originator_id FROM {table} WHERE topic LIKE '%Book.Opened' ORDER BY id LIMIT 1")
+            ).scalar_one()
+            connection.execute(text(f"DELETE FROM {table} WHERE topic LIKE '%Book.Opened' AND originator_id = :book"), {"book": opened})
+    result = CliRunner().invoke(app, ["rebuild", "--force", "--db", store_url])
+    assert result.exit_code == 1, result.output
+    assert "posts before its Opened event" in result.output and "ledger verify" in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, LookupError)
+    with Ledger(store_url) as ledger:
+        assert _snapshot(ledger) == before

@@ -34,7 +34,7 @@ def rebuild(
 
     Over a broken chain the projections are left as they are and the exit is 1, unless --force.
     """
-    with open_ledger(db) as ledger:
+    with open_ledger(db) as ledger, answering():
         result = verifying.rebuild(ledger, force)
     for finding in result.breaks:
         (err if force else out).print(f"[red]{escape(finding.book)}: {escape(finding.message)}[/red]")

@@ -28,6 +28,7 @@ from ledger import bulk
 from ledger.accounts import FISCAL_ACCOUNT
 from ledger.aggregates.book import Book
 from ledger.application import LedgerApp
+from ledger.errors import LogOrderError
 from ledger.persistence import create_schema
 from ledger.projections import tables
 from ledger.regions import municipality_of
@@ -432,7 +433,10 @@ class Projector:
         if key is None:
             if self._rebuilding:
                 # The rebuild's own transaction holds proj_books; a second connection would wait on it for ever.
-                raise LookupError(f"book {book_hex} posts before its Opened event in the log, so the rebuild cannot key its fiscal account")
+                raise LogOrderError(
+                    f"book {book_hex} posts before its Opened event in the event log, so its fiscal account cannot be rebuilt; "
+                    "the log was changed outside the ledger: run `ledger verify` to see what, and restore the store from a backup"
+                )
             with self.engine.connect() as connection:
                 row = connection.execute(
                     select(tables.books.c.region, tables.books.c.scheme, tables.books.c.year).where(
