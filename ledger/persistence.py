@@ -4,9 +4,10 @@ The library's recorder adds one ORM object per event to a session and
 flushes it: about half the time of a save goes to that unit of work
 (docs/performance.md). This recorder writes the same rows to the same
 table with the bare driver (``COPY`` on PostgreSQL, ``executemany`` on
-SQLite) after reserving the batch's ids once, under the same lock, so
-notification ids stay in commit order and everything else — reading,
-notifications, subscriptions, tracking — is the library's, untouched.
+SQLite) after reserving the batch's ids once, so that several writers
+post at once on PostgreSQL (``ledger.log_order``). Reading events and
+notifying are the library's, untouched; the projector pages the log only up
+to its settled head (``log_order.settled_head``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ledger import bulk, formats, registry, seals  # noqa: F401  (seals registers its table with the registry's)
+from ledger import bulk, formats, log_order, registry, seals  # noqa: F401  (seals registers its table with the registry's)
 from ledger.access import tables as access_tables  # noqa: F401  (users, grants, proposals: with the registry's)
 from ledger import verification_log  # noqa: F401  (the verification log: with the registry's tables)
 
@@ -64,17 +65,17 @@ def create_schema(engine: Engine, create: Callable[[], None]) -> None:
 
 
 class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
-    """The library's recorder, writing a batch's events with the bare driver under the same lock.
+    """The library's recorder, writing a batch's events with the bare driver, several writers at once on PostgreSQL.
 
-    Notification ids come from one reservation for the whole batch, taken
-    after the lock that makes writers insert one at a time: on PostgreSQL the
-    library's exclusive table lock, then one ``setval(nextval() + n - 1)`` on
-    the id sequence; on SQLite the database's own write lock, taken by the
-    first row's insert, whose id the others follow. The rows then go in with
-    explicit ids (``COPY`` on PostgreSQL, ``executemany`` on SQLite). The
-    lock is held to the commit, so ids still appear to readers in commit
-    order and without gaps, as the library's readers
-    (``select_notifications``) and the projector expect.
+    Notification ids come from one reservation for the whole batch. On
+    PostgreSQL that is ``log_order.reserve_ids`` (one ``setval(nextval() +
+    n - 1)`` on the id sequence, announced to readers until the commit)
+    instead of the library's exclusive table lock, so writers do not wait
+    for one another; readers that page the log read up to
+    ``log_order.settled_head``. On SQLite the database's own write lock,
+    taken by the first row's insert, whose id the others follow, keeps ids
+    in commit order. The rows then go in with explicit ids (``COPY`` on
+    PostgreSQL, ``executemany`` on SQLite).
     """
 
     def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
@@ -88,9 +89,8 @@ class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
             (bind_uuid(event.originator_id, dialect), event.originator_version, event.topic, event.state)
             for event in stored_events
         ]
-        self._lock_table(session)
         if dialect.name == "postgresql":
-            first_id = self._reserve_ids(connection, len(rows))
+            first_id = log_order.reserve_ids(connection, self.id_sequence(connection), len(rows))
             bulk.insert_rows(connection, table.fullname, EVENT_COLUMNS, [(first_id + n, *row) for n, row in enumerate(rows)])
         else:
             first_id = self._insert_first(connection, table.fullname, rows[0])
@@ -98,17 +98,13 @@ class LedgerApplicationRecorder(SQLAlchemyApplicationRecorder):
         self._notify_channel(session)
         return list(range(first_id, first_id + len(rows)))
 
-    def _reserve_ids(self, connection: Connection, count: int) -> int:
-        """The first of ``count`` consecutive ids taken from the id sequence in one call (under the table lock)."""
+    def id_sequence(self, connection: Connection) -> str:
+        """The name of the events table's id sequence (PostgreSQL), looked up once."""
         if self._id_sequence is None:
             self._id_sequence = connection.execute(
                 text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": self.events_record_cls.__table__.fullname}
             ).scalar_one()
-        last_id = connection.execute(
-            text("SELECT setval(CAST(:sequence AS regclass), nextval(CAST(:sequence AS regclass)) + :count - 1)"),
-            {"sequence": self._id_sequence, "count": count},
-        ).scalar_one()
-        return int(last_id) - count + 1
+        return self._id_sequence
 
     @staticmethod
     def _insert_first(connection: Connection, table_name: str, row: tuple[object, ...]) -> int:

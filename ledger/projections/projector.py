@@ -24,7 +24,7 @@ from eventsourcing.persistence import Notification, Recording
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Engine, inspect, literal_column, select, update
 
-from ledger import bulk
+from ledger import bulk, log_order
 from ledger.accounts import FISCAL_ACCOUNT
 from ledger.aggregates.book import Book
 from ledger.application import LedgerApp
@@ -150,6 +150,13 @@ class Projector:
     def log_head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
 
+    def settled_head(self) -> int:
+        """The id up to which the log is settled: every id committed or abandoned (``log_order.settled_head``; PostgreSQL)."""
+        recorder = self.app.recorder
+        with self.engine.connect() as connection:
+            sequence = recorder.id_sequence(connection)  # type: ignore[attr-defined]
+        return log_order.settled_head(self.engine, sequence)
+
     def catch_up(self, stop: Callable[[], bool] | None = None) -> int:
         """Apply every notification after the tracked position; return how many events were applied.
 
@@ -173,13 +180,19 @@ class Projector:
         """Fold events just saved straight from memory, when nothing else came between; else catch up.
 
         The compare-and-set on the tracked position still guards the write,
-        so a page is never applied twice.
+        so a page is never applied twice. On PostgreSQL, when another
+        writer's batch with lower ids is still in flight, this waits for it
+        to end (``log_order.wait_for_reservations_below``) so that the
+        catch-up reaches this batch's events.
         """
         if not recordings:
             return 0
         first_id = recordings[0].notification.id
         ids = [r.notification.id for r in recordings]
         if self.position() != first_id - 1 or ids != list(range(first_id, first_id + len(ids))):
+            if self.engine.dialect.name == "postgresql":
+                # Batches that reserved ids before this one and are still in flight: catch up once they end.
+                log_order.wait_for_reservations_below(self.engine, first_id)
             return self.catch_up()
         try:
             folded = [(r.notification.id, _from_memory(r.domain_event)) for r in recordings]
@@ -225,7 +238,10 @@ class Projector:
     def _notifications_after(self, position: int) -> list[Notification]:
         """One page of the notification log, read with a plain indexed query.
 
-        On PostgreSQL a full page is extended to the end of the transaction
+        On PostgreSQL it reads only up to the settled head
+        (``log_order.settled_head``): several writers commit out of id order,
+        and a page must not pass a batch still in flight. A full page is
+        extended to the end of the transaction
         that wrote its last event (the rows' ``xmin``), so a page never ends
         inside a saved batch and a reader of the projections never sees part
         of a document (a batch is at most ``BATCH_SIZE_DOCUMENTS``). SQLite
@@ -235,12 +251,17 @@ class Projector:
         table = self.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
         columns = [table.c.id, table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state]
         postgres = self.engine.dialect.name == "postgresql"
+        page: list[Any] = []
         if postgres:
             columns.append(literal_column("xmin::text"))
-        page: list[Any] = []
+            head = self.settled_head()
+            if head <= position:
+                return []
         with self.engine.connect() as connection:
             while True:
                 query = select(*columns).where(table.c.id > position).order_by(table.c.id).limit(PAGE_SIZE_NOTIFICATIONS)
+                if postgres:
+                    query = query.where(table.c.id <= head)
                 rows = list(connection.execute(query))
                 if page:
                     # Keep only the rest of the last transaction: the rows after it wait for the next page.
@@ -281,7 +302,10 @@ class Projector:
         books, balances, fiscal accounts and months (per book and account) are
         summed in memory and written once at the end. The lines' secondary
         indexes (and on PostgreSQL their primary key) are dropped for the
-        load and built once after it (``_LineKeys``).
+        load and built once after it (``_LineKeys``). On PostgreSQL it first
+        waits for the writers in flight and keeps new ones waiting until it
+        commits (``log_order.exclude_writers``), so the log it folds has no
+        batch still to come below its end.
         """
         self.create_tables()
         self._rebuilding = True
@@ -294,6 +318,8 @@ class Projector:
         totals = _Deltas()
         count = last_id = 0
         with self.engine.begin() as connection:
+            # No writer in flight while the log is read: its events would come after the position set at the end.
+            log_order.exclude_writers(connection)
             # Taking the tracking row first makes a projector catching up meanwhile wait, then find the position
             # moved and back off; on SQLite this first write also opens the transaction the DDL then runs in
             # (Python's sqlite3 begins one before a data statement, never before DDL).
