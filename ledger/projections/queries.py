@@ -11,7 +11,7 @@ from functools import lru_cache
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, case, func, select, union_all
+from sqlalchemy import Engine, and_, bindparam, case, func, literal, select, union_all
 
 from ledger.accounts import CHART
 from ledger.agency_time import recorded_cutoff_text
@@ -281,10 +281,10 @@ def balances_as_of(
        to ``known_on``, read only in the months whose monthly rows say K
        recorded some.
 
-    Terms 1 and 2 are one statement; term 3 adds two. The statements are
-    built once per shape (``_as_of_statement``, ``_earlier_lines_statement``)
-    and reused with new parameters: building them afresh each time cost
-    more than the database's part of the read.
+    The terms are one statement, one round trip to the database, built once
+    per shape (``_as_of_statement``) and reused with new parameters:
+    building it afresh each time cost more than the database's part of the
+    read.
     """
     if not book_ids:
         return []
@@ -297,13 +297,6 @@ def balances_as_of(
     totals: dict[tuple[str, int], list[int]] = {}
     with engine.connect() as connection:
         _add_sums(totals, connection.execute(_as_of_statement(known_on is not None), parameters))
-        if known_on is not None:
-            earlier = list(connection.execute(_earlier_months_statement(), parameters).scalars())
-            if earlier:
-                for number, earlier_month in enumerate(earlier):
-                    parameters[f"first_{number}"] = earlier_month + "-01"
-                    parameters[f"last_{number}"] = earlier_month + "-31"
-                _add_sums(totals, connection.execute(_earlier_lines_statement(len(earlier)), parameters))
     return [
         BalanceRow(account, tier, debit, credit, debit - credit, closed)
         for (account, tier), (debit, credit, closed) in sorted(totals.items())
@@ -312,7 +305,7 @@ def balances_as_of(
 
 @lru_cache(maxsize=2)
 def _as_of_statement(known_on: bool):  # type: ignore[no-untyped-def]
-    """Terms 1 and 2 of ``balances_as_of``: the monthly rows before the month, then the month's lines, as one ``UNION ALL``.
+    """The terms of ``balances_as_of`` as one ``UNION ALL``: the monthly rows before the month, the month's lines, and with ``known_on`` the earlier lines recorded in its month.
 
     Parameters: ``book_ids`` (a list), ``month`` (``YYYY-MM``), ``first``
     and ``through`` (the month's first day and the date), and with
@@ -324,58 +317,66 @@ def _as_of_statement(known_on: bool):  # type: ignore[no-untyped-def]
         .where(m.c.book_id.in_(bindparam("book_ids", expanding=True)), m.c.month < bindparam("month"))
         .group_by(m.c.account, m.c.tier)
     )
-    if known_on:
-        months = months.where(m.c.recorded_month < bindparam("recorded_month"))
-    return union_all(months, _line_sums(bindparam("first"), bindparam("through"), known_on))
+    month_lines = _line_sums(bindparam("first"), bindparam("through"), known_on)
+    if not known_on:
+        return union_all(months, month_lines)
+    months = months.where(m.c.recorded_month < bindparam("recorded_month"))
+    return union_all(months, month_lines, _recorded_late_statement())
 
 
-@lru_cache(maxsize=1)
-def _earlier_months_statement():  # type: ignore[no-untyped-def]
-    """The effective months before ``month`` that have lines recorded in ``recorded_month`` (term 3 of ``balances_as_of``)."""
-    m = tables.months
-    return (
-        select(m.c.month)
+def _recorded_late_statement():  # type: ignore[no-untyped-def]
+    """Term 3 of ``balances_as_of``: the lines dated before ``month`` and recorded in ``recorded_month`` up to ``cutoff``.
+
+    The monthly rows name the (book, month) pairs that have such lines; each
+    pair is then one range of the (book, effective date) index, joined
+    row by row (a nested loop on both backends), so the read never scans
+    the months that K recorded nothing in.
+    """
+    m, t = tables.months, tables.lines
+    earlier = (
+        select(m.c.book_id, m.c.month)
         .where(
             m.c.book_id.in_(bindparam("book_ids", expanding=True)),
             m.c.month < bindparam("month"),
             m.c.recorded_month == bindparam("recorded_month"),
         )
-        .group_by(m.c.month)
-        .order_by(m.c.month)
+        .group_by(m.c.book_id, m.c.month)
+        .subquery("earlier")
+    )
+    in_month = and_(
+        t.c.book_id == earlier.c.book_id,
+        t.c.effective_date >= earlier.c.month + literal("-01"),
+        t.c.effective_date <= earlier.c.month + literal("-31"),
+    )
+    return (
+        select(*_line_columns())
+        .select_from(earlier.join(t, in_month))
+        # Text starting with the month sorts after the month itself: every time recorded in it or later.
+        .where(t.c.recorded_at >= bindparam("recorded_month"), t.c.recorded_at <= bindparam("cutoff"))
+        .group_by(t.c.account, t.c.tier)
     )
 
 
-@lru_cache(maxsize=32)
-def _earlier_lines_statement(count: int):  # type: ignore[no-untyped-def]
-    """Term 3 of ``balances_as_of``: the lines of ``count`` earlier months (``first_N`` to ``last_N``) recorded in ``recorded_month`` up to ``cutoff``."""
+def _line_columns():  # type: ignore[no-untyped-def]
+    """Account, tier, debit, credit and the close's share, summed over ``proj_lines``."""
     t = tables.lines
-    return union_all(
-        *(
-            _line_sums(bindparam(f"first_{number}"), bindparam(f"last_{number}"), True).where(
-                # Text starting with the month sorts after the month itself: every time recorded in it or later.
-                t.c.recorded_at >= bindparam("recorded_month")
-            )
-            for number in range(count)
-        )
+    return (
+        t.c.account,
+        t.c.tier,
+        func.sum(case((t.c.amount_fen > 0, t.c.amount_fen), else_=0)),
+        func.sum(case((t.c.amount_fen < 0, -t.c.amount_fen), else_=0)),
+        func.sum(case((t.c.kind == "YearClosed", t.c.amount_fen), else_=0)),
     )
 
 
 def _line_sums(first: Any, last: Any, known_on: bool):  # type: ignore[no-untyped-def]
     """Debit, credit and closed per account and tier over the lines dated from ``first`` to ``last`` (recorded by ``cutoff``).
 
-    One range of the (book, effective date) index, read from the index
-    alone; several ranges are joined with ``UNION ALL``, because one ``OR``
-    of ranges would make PostgreSQL visit the table as well.
+    One range of the (book, effective date) index, read from the index alone.
     """
     t = tables.lines
     query = (
-        select(
-            t.c.account,
-            t.c.tier,
-            func.sum(case((t.c.amount_fen > 0, t.c.amount_fen), else_=0)),
-            func.sum(case((t.c.amount_fen < 0, -t.c.amount_fen), else_=0)),
-            func.sum(case((t.c.kind == "YearClosed", t.c.amount_fen), else_=0)),
-        )
+        select(*_line_columns())
         .where(t.c.book_id.in_(bindparam("book_ids", expanding=True)), t.c.effective_date >= first, t.c.effective_date <= last)
         .group_by(t.c.account, t.c.tier)
     )
