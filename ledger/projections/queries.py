@@ -11,7 +11,8 @@ from functools import lru_cache
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, case, func, literal, select, union_all
+from sqlalchemy import Connection, Engine, and_, any_, bindparam, case, func, literal, select, union_all
+from sqlalchemy.dialects import postgresql
 
 from ledger.accounts import CHART
 from ledger.agency_time import recorded_cutoff_text
@@ -284,7 +285,8 @@ def balances_as_of(
     The terms are one statement, one round trip to the database, built once
     per shape (``_as_of_statement``) and reused with new parameters:
     building it afresh each time cost more than the database's part of the
-    read.
+    read. On PostgreSQL each pooled connection prepares it once
+    (``_execute_prepared``), so a read is neither parsed nor planned again.
     """
     if not book_ids:
         return []
@@ -296,35 +298,79 @@ def balances_as_of(
         parameters.update(cutoff=cutoff, recorded_month=cutoff[:7])
     totals: dict[tuple[str, int], list[int]] = {}
     with engine.connect() as connection:
-        _add_sums(totals, connection.execute(_as_of_statement(known_on is not None), parameters))
+        if connection.dialect.name == "postgresql":
+            rows = _execute_prepared(connection, known_on is not None, parameters)
+        else:
+            rows = connection.execute(_as_of_statement(known_on is not None, books_as_array=False), parameters).all()
+        _add_sums(totals, rows)
     return [
         BalanceRow(account, tier, debit, credit, debit - credit, closed)
         for (account, tier), (debit, credit, closed) in sorted(totals.items())
     ]
 
 
+# Per pooled PostgreSQL connection (its ``info``, dropped with the connection): the as-of statements it has prepared.
+_PREPARED_KEY = "ledger_as_of_prepared"
+
+
+def _execute_prepared(connection: Connection, known_on: bool, parameters: dict[str, Any]) -> list[Any]:
+    """Run ``_as_of_statement`` on PostgreSQL as a prepared statement, preparing it on this connection first if need be.
+
+    A prepared statement belongs to the server session, not to a
+    transaction (the pool's rollback keeps it), and the server plans it
+    again by itself when a table it reads is dropped and made anew
+    (``rebuild``). The book ids are one array parameter (``= ANY``), so one
+    statement serves any number of books. Returns the (account, tier,
+    debit, credit, closed) rows.
+    """
+    name, prepare, order, constants = _prepared_as_of(known_on)
+    prepared = connection.connection.info.setdefault(_PREPARED_KEY, set())
+    if name not in prepared:
+        connection.exec_driver_sql(prepare)
+        prepared.add(name)
+    values = tuple(parameters[key] if key in parameters else constants[key] for key in order)
+    return connection.exec_driver_sql(f"EXECUTE {name}({', '.join(['%s'] * len(order))})", values).all()
+
+
 @lru_cache(maxsize=2)
-def _as_of_statement(known_on: bool):  # type: ignore[no-untyped-def]
+def _prepared_as_of(known_on: bool) -> tuple[str, str, tuple[str, ...], dict[str, Any]]:
+    """The name and ``PREPARE`` text of ``_as_of_statement`` on PostgreSQL, its parameters in ``$N`` order, and the values of its constants."""
+    compiled = _as_of_statement(known_on, books_as_array=True).compile(dialect=postgresql.dialect(paramstyle="numeric_dollar"))
+    name = "ledger_as_of_known_on" if known_on else "ledger_as_of"
+    return name, f"PREPARE {name} AS {compiled}", tuple(compiled.positiontup or ()), dict(compiled.params)
+
+
+@lru_cache(maxsize=4)
+def _as_of_statement(known_on: bool, books_as_array: bool):  # type: ignore[no-untyped-def]
     """The terms of ``balances_as_of`` as one ``UNION ALL``: the monthly rows before the month, the month's lines, and with ``known_on`` the earlier lines recorded in its month.
 
-    Parameters: ``book_ids`` (a list), ``month`` (``YYYY-MM``), ``first``
-    and ``through`` (the month's first day and the date), and with
-    ``known_on`` also ``cutoff`` (recorded-time text) and ``recorded_month``.
+    Parameters: ``book_ids`` (a list: an array with ``books_as_array``, for
+    PostgreSQL's ``= ANY``, else one bound value a book), ``month``
+    (``YYYY-MM``), ``first`` and ``through`` (the month's first day and the
+    date), and with ``known_on`` also ``cutoff`` (recorded-time text) and
+    ``recorded_month``.
     """
     m = tables.months
     months = (
         select(m.c.account, m.c.tier, func.sum(m.c.debit_fen), func.sum(m.c.credit_fen), func.sum(m.c.closed_fen))
-        .where(m.c.book_id.in_(bindparam("book_ids", expanding=True)), m.c.month < bindparam("month"))
+        .where(_in_books(m.c.book_id, books_as_array), m.c.month < bindparam("month"))
         .group_by(m.c.account, m.c.tier)
     )
-    month_lines = _line_sums(bindparam("first"), bindparam("through"), known_on)
+    month_lines = _line_sums(bindparam("first"), bindparam("through"), known_on, books_as_array)
     if not known_on:
         return union_all(months, month_lines)
     months = months.where(m.c.recorded_month < bindparam("recorded_month"))
-    return union_all(months, month_lines, _recorded_late_statement())
+    return union_all(months, month_lines, _recorded_late_statement(books_as_array))
 
 
-def _recorded_late_statement():  # type: ignore[no-untyped-def]
+def _in_books(column: Any, books_as_array: bool) -> Any:
+    """``column`` among the ``book_ids`` parameter: ``= ANY`` of one array, or ``IN`` a list expanded when run."""
+    if books_as_array:
+        return column == any_(bindparam("book_ids"))
+    return column.in_(bindparam("book_ids", expanding=True))
+
+
+def _recorded_late_statement(books_as_array: bool):  # type: ignore[no-untyped-def]
     """Term 3 of ``balances_as_of``: the lines dated before ``month`` and recorded in ``recorded_month`` up to ``cutoff``.
 
     The monthly rows name the (book, month) pairs that have such lines; each
@@ -336,7 +382,7 @@ def _recorded_late_statement():  # type: ignore[no-untyped-def]
     earlier = (
         select(m.c.book_id, m.c.month)
         .where(
-            m.c.book_id.in_(bindparam("book_ids", expanding=True)),
+            _in_books(m.c.book_id, books_as_array),
             m.c.month < bindparam("month"),
             m.c.recorded_month == bindparam("recorded_month"),
         )
@@ -369,7 +415,7 @@ def _line_columns():  # type: ignore[no-untyped-def]
     )
 
 
-def _line_sums(first: Any, last: Any, known_on: bool):  # type: ignore[no-untyped-def]
+def _line_sums(first: Any, last: Any, known_on: bool, books_as_array: bool):  # type: ignore[no-untyped-def]
     """Debit, credit and closed per account and tier over the lines dated from ``first`` to ``last`` (recorded by ``cutoff``).
 
     One range of the (book, effective date) index, read from the index alone.
@@ -377,7 +423,7 @@ def _line_sums(first: Any, last: Any, known_on: bool):  # type: ignore[no-untype
     t = tables.lines
     query = (
         select(*_line_columns())
-        .where(t.c.book_id.in_(bindparam("book_ids", expanding=True)), t.c.effective_date >= first, t.c.effective_date <= last)
+        .where(_in_books(t.c.book_id, books_as_array), t.c.effective_date >= first, t.c.effective_date <= last)
         .group_by(t.c.account, t.c.tier)
     )
     if known_on:
