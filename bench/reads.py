@@ -255,7 +255,7 @@ def ledger_as_of_reader(engine: Engine) -> Reader:
 
 
 def driver_as_of_reader(connection: Any, placeholder: str) -> Reader:
-    """The statements ``balances_as_of`` sends (the months before the date's month, then a month of lines), with the bare driver."""
+    """The statement ``balances_as_of`` sends (the months before the date's month, that month's lines, and with ``known_on`` the earlier lines recorded in its month), with the bare driver."""
     p = placeholder
     sums = (
         "SELECT account, tier, sum(CASE WHEN amount_fen > 0 THEN amount_fen ELSE 0 END),"
@@ -267,9 +267,15 @@ def driver_as_of_reader(connection: Any, placeholder: str) -> Reader:
         "SELECT account, tier, sum(debit_fen), sum(credit_fen), sum(closed_fen) FROM proj_months"
         f" WHERE book_id IN ({p}) AND month < {p}"
     )
-    earlier = (
-        f"SELECT month FROM proj_months WHERE book_id IN ({p}) AND month < {p} AND recorded_month = {p}"
-        " GROUP BY month ORDER BY month"
+    # Term 3: the earlier months the monthly rows say K recorded lines in, each one range of the lines' index.
+    late = (
+        "SELECT l.account, l.tier, sum(CASE WHEN l.amount_fen > 0 THEN l.amount_fen ELSE 0 END),"
+        " sum(CASE WHEN l.amount_fen < 0 THEN -l.amount_fen ELSE 0 END),"
+        " sum(CASE WHEN l.kind = 'YearClosed' THEN l.amount_fen ELSE 0 END)"
+        f" FROM (SELECT book_id, month FROM proj_months WHERE book_id IN ({p}) AND month < {p} AND recorded_month = {p}"
+        " GROUP BY book_id, month) AS earlier JOIN proj_lines l ON l.book_id = earlier.book_id"
+        " AND l.effective_date >= earlier.month || '-01' AND l.effective_date <= earlier.month || '-31'"
+        f" WHERE l.recorded_at >= {p} AND l.recorded_at <= {p} GROUP BY l.account, l.tier"
     )
 
     def read(book_id: str, through: date, known_on: str | None) -> list[Any]:
@@ -280,19 +286,12 @@ def driver_as_of_reader(connection: Any, placeholder: str) -> Reader:
         if known_on is None:
             cursor.execute(months + " GROUP BY account, tier UNION ALL " + sums + " GROUP BY account, tier",
                            (book_id, month, book_id, month + "-01", through_text))
-            _add(totals, cursor.fetchall())
         else:
             cursor.execute(months + f" AND recorded_month < {p} GROUP BY account, tier UNION ALL "
-                           + sums + f" AND recorded_at <= {p} GROUP BY account, tier",
-                           (book_id, month, known_on[:7], book_id, month + "-01", through_text, known_on))
-            _add(totals, cursor.fetchall())
-            cursor.execute(earlier, (book_id, month, known_on[:7]))
-            branches = [(sums + f" AND recorded_at <= {p} AND recorded_at >= {p} GROUP BY account, tier",
-                         (book_id, earlier_month + "-01", earlier_month + "-31", known_on, known_on[:7]))
-                        for (earlier_month,) in cursor.fetchall()]
-            if branches:
-                cursor.execute(" UNION ALL ".join(sql for sql, _ in branches), tuple(v for _, values in branches for v in values))
-                _add(totals, cursor.fetchall())
+                           + sums + f" AND recorded_at <= {p} GROUP BY account, tier UNION ALL " + late,
+                           (book_id, month, known_on[:7], book_id, month + "-01", through_text, known_on,
+                            book_id, month, known_on[:7], known_on[:7], known_on))
+        _add(totals, cursor.fetchall())
         cursor.close()
         connection.commit()
         return [(account, tier, debit, credit, debit - credit, closed) for (account, tier), (debit, credit, closed) in sorted(totals.items())]

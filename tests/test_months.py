@@ -237,6 +237,33 @@ def test_as_of_from_the_months_equals_the_plain_sum_of_the_lines(backend, histor
             )
 
 
+# ---------------------------------------------------------------- the prepared statement (PostgreSQL)
+
+
+def test_as_of_reads_on_the_same_connections_give_the_same_answer_after_a_rebuild_remakes_the_tables(ledger):
+    """On PostgreSQL a pooled connection keeps the as-of statement it prepared while ``rebuild`` drops and remakes the tables."""
+    from ledger.documents import read_document
+
+    raws = [
+        {"id": "SB", "type": "subsidy", "date": "2025-02-01", "region": "500101", "scheme": "resident", "tier": 1, "level": "central", "amount": "1000.00"},
+        {"id": "TR", "type": "transfer", "date": "2025-02-02", "region": "500101", "scheme": "resident", "from": "1003", "to": "1004", "amount": "1000.00"},
+        {"id": "CL", "type": "claim", "date": "2025-03-05", "region": "500101", "scheme": "resident", "tier": 1, "category": "inpatient", "amount": "300.00"},
+    ]
+    for raw in raws:
+        assert ledger.post_one(read_document(raw)).status == "posted"
+    (book,) = [b.book_id for b in queries.list_books(ledger.engine)]
+    known_on = datetime.now(UTC) + timedelta(days=1)
+
+    def reads():
+        return [as_tuples(queries.balances_as_of(ledger.engine, [book], through, at)) for through in ("2025-02-28", "2025-03-31") for at in (None, known_on)]
+
+    before = reads()
+    ledger.projector.rebuild()
+    assert reads() == before
+    # By hand: 5001.01:1 paid 300.00 from 1004 in March, nothing in February.
+    assert ("5001.01", 1, 30000, 0, 30000, 0) in before[2] and all(row[0] != "5001.01" for row in before[0])
+
+
 # ---------------------------------------------------------------- an existing store gets the table
 
 
