@@ -41,8 +41,6 @@ commits, so ids commit in order there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import Connection, Engine, text
 
 # Fixed 64-bit advisory lock keys, the same in every process (the schema lock is …0001, the follower's …0002).
@@ -89,48 +87,41 @@ def reserve_ids(connection: Connection, sequence: str, count: int) -> int:
     return first_id
 
 
-def settled_head(engine: Engine, sequence: str) -> int:
+def settled_head(connection: Connection, sequence: str) -> int:
     """The highest notification id up to which every id is committed or abandoned (0 for an empty log).
 
-    PostgreSQL only; ``sequence`` is the events' id sequence. Read in a
-    transaction of its own under ``ID_KEY``, so no reservation is half made:
-    the lowest announced reservation's first id less one, or without one the
-    last id the sequence gave.
+    PostgreSQL only; ``sequence`` is the events' id sequence. ``connection``
+    must be in a transaction of its own, which ``ID_KEY`` is held to the end
+    of, so no reservation is half made while it reads: the lowest announced
+    reservation's first id less one, or without one the last id the
+    sequence gave.
     """
-    with engine.begin() as connection:
-        connection.execute(text("SELECT pg_advisory_xact_lock(:ids)"), {"ids": ID_KEY})
-        last_id, lowest = connection.execute(
-            text(f"SELECT coalesce(pg_sequence_last_value(CAST(:sequence AS regclass)), 0), (SELECT min(key) FROM ({_ANNOUNCED}) AS a)"),
-            {"sequence": sequence},
-        ).one()
+    connection.execute(text("SELECT pg_advisory_xact_lock(:ids)"), {"ids": ID_KEY})
+    last_id, lowest = connection.execute(
+        text(f"SELECT coalesce(pg_sequence_last_value(CAST(:sequence AS regclass)), 0), (SELECT min(key) FROM ({_ANNOUNCED}) AS a)"),
+        {"sequence": sequence},
+    ).one()
     if lowest is None:
         return int(last_id)
     return min(int(last_id), int(lowest) - RESERVATION_BASE - 1)
 
 
-def reservations_below(engine: Engine, first_id: int) -> list[int]:
-    """The lock keys of the reservations still announced by other sessions whose ids come before ``first_id`` (PostgreSQL)."""
-    with engine.connect() as connection:
-        keys = connection.execute(
-            text(f"SELECT key FROM ({_ANNOUNCED}) AS a WHERE key < :below ORDER BY key"),
-            {"below": RESERVATION_BASE + first_id},
-        ).scalars()
-        return [int(key) for key in keys]
-
-
 def wait_for_reservations_below(engine: Engine, first_id: int) -> None:
-    """Return once every batch that reserved ids before ``first_id`` has committed or rolled back (PostgreSQL).
+    """Return once every batch that reserved ids before ``first_id`` has committed or rolled back (a no-op on SQLite).
 
     Called after a commit, holding no lock: it waits on each such
     reservation's lock in shared mode, which is granted when its
     transaction ends.
     """
-    keys: Sequence[int] = reservations_below(engine, first_id)
-    if not keys:
+    if engine.dialect.name != "postgresql":
         return
     with engine.begin() as connection:
+        keys = connection.execute(
+            text(f"SELECT key FROM ({_ANNOUNCED}) AS a WHERE key < :below ORDER BY key"),
+            {"below": RESERVATION_BASE + first_id},
+        ).scalars().all()
         for key in keys:
-            connection.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": key})
+            connection.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": int(key)})
 
 
 def exclude_writers(connection: Connection) -> None:

@@ -152,10 +152,8 @@ class Projector:
 
     def settled_head(self) -> int:
         """The id up to which the log is settled: every id committed or abandoned (``log_order.settled_head``; PostgreSQL)."""
-        recorder = self.app.recorder
-        with self.engine.connect() as connection:
-            sequence = recorder.id_sequence(connection)  # type: ignore[attr-defined]
-        return log_order.settled_head(self.engine, sequence)
+        with self.engine.begin() as connection:
+            return log_order.settled_head(connection, self.app.recorder.id_sequence(connection))  # type: ignore[attr-defined]
 
     def catch_up(self, stop: Callable[[], bool] | None = None) -> int:
         """Apply every notification after the tracked position; return how many events were applied.
@@ -190,9 +188,8 @@ class Projector:
         first_id = recordings[0].notification.id
         ids = [r.notification.id for r in recordings]
         if self.position() != first_id - 1 or ids != list(range(first_id, first_id + len(ids))):
-            if self.engine.dialect.name == "postgresql":
-                # Batches that reserved ids before this one and are still in flight: catch up once they end.
-                log_order.wait_for_reservations_below(self.engine, first_id)
+            # Batches that reserved ids before this one and are still in flight: catch up once they end.
+            log_order.wait_for_reservations_below(self.engine, first_id)
             return self.catch_up()
         try:
             folded = [(r.notification.id, _from_memory(r.domain_event)) for r in recordings]
